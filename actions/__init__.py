@@ -1,0 +1,1 @@
+"""Custom actions of the clinic's assistant, served by `rasa run actions`."""

@@ -1,0 +1,178 @@
+"""The clinic's settings (phone, booking URL, opening hours, time zone), read from one file.
+
+The file is `settings/clinic.yml`, or the path in the `CLINIC_SETTINGS` environment variable.
+Every problem is reported as a `SettingsError` that names the setting, so the action server
+fails at start-up with a message staff can act on instead of sending broken replies.
+
+    python -m actions.settings      # check the file, print the settings and any warnings
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parent.parent / "settings" / "clinic.yml"
+SETTINGS_ENV_VAR = "CLINIC_SETTINGS"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+PLACEHOLDER_HOSTS = {"example.com", "www.example.com", "example.org", "example.net"}
+
+_PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ()\-.]{6,}[0-9]$")
+_HOURS_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+
+OpeningHours = Dict[str, Optional[Tuple[dt.time, dt.time]]]
+
+
+class SettingsError(ValueError):
+    """A missing or malformed clinic setting."""
+
+
+@dataclass(frozen=True)
+class ClinicSettings:
+    """What the assistant knows about how to reach the clinic."""
+
+    phone: str
+    booking_url: str
+    opening_hours: OpeningHours
+    time_zone: ZoneInfo
+
+    @property
+    def phone_link(self) -> str:
+        """The phone as a `tel:` URI, digits only, with the US country code."""
+        digits = re.sub(r"\D", "", self.phone)
+        if len(digits) == 10:
+            digits = "1" + digits
+        return f"tel:+{digits}"
+
+    @property
+    def booking_url_is_placeholder(self) -> bool:
+        """True while the booking URL is still the shipped example address."""
+        return (urlparse(self.booking_url).hostname or "") in PLACEHOLDER_HOSTS
+
+    def is_open(self, moment: dt.datetime) -> bool:
+        """Whether the phone line is staffed at `moment` (an aware datetime)."""
+        local = moment.astimezone(self.time_zone)
+        hours = self.opening_hours[WEEKDAYS[local.weekday()]]
+        return hours is not None and hours[0] <= local.time() < hours[1]
+
+    def warnings(self) -> List[str]:
+        """Problems that do not stop the assistant but that staff should fix."""
+        if self.booking_url_is_placeholder:
+            return [
+                f"booking_url is still the placeholder '{self.booking_url}': "
+                "put the clinic's real calendar address in the settings file."
+            ]
+        return []
+
+
+def _require(raw: Mapping[str, Any], name: str, source: Path) -> Any:
+    if name not in raw or raw[name] in (None, ""):
+        raise SettingsError(f"{source}: setting '{name}' is missing")
+    return raw[name]
+
+
+def _parse_phone(value: Any, source: Path) -> str:
+    if not isinstance(value, str) or not _PHONE_PATTERN.match(value.strip()):
+        raise SettingsError(
+            f"{source}: setting 'phone' is malformed ({value!r}); write it like \"415-249-2580\""
+        )
+    return value.strip()
+
+
+def _parse_booking_url(value: Any, source: Path) -> str:
+    parsed = urlparse(str(value).strip())
+    if parsed.scheme != "https" or not parsed.hostname:
+        raise SettingsError(
+            f"{source}: setting 'booking_url' is malformed ({value!r}); "
+            "it must be a full https:// address"
+        )
+    return str(value).strip()
+
+
+def _parse_opening_hours(value: Any, source: Path) -> OpeningHours:
+    if not isinstance(value, dict):
+        raise SettingsError(f"{source}: setting 'opening_hours' must list the days of the week")
+    unknown = set(value) - set(WEEKDAYS)
+    if unknown:
+        raise SettingsError(
+            f"{source}: setting 'opening_hours' has unknown day(s) {sorted(unknown)}"
+        )
+    hours: OpeningHours = {}
+    for day in WEEKDAYS:
+        name = f"opening_hours.{day}"
+        text = str(_require(value, day, source)).strip().lower()
+        if text == "closed":
+            hours[day] = None
+            continue
+        match = _HOURS_PATTERN.match(text.replace(" ", ""))
+        if not match:
+            raise SettingsError(
+                f"{source}: setting '{name}' is malformed ({text!r}); "
+                "write \"closed\" or opening-closing times like \"09:00-17:00\""
+            )
+        opens = dt.time(int(match[1]), int(match[2]))
+        closes = dt.time(int(match[3]), int(match[4]))
+        if closes <= opens:
+            raise SettingsError(f"{source}: setting '{name}' closes before it opens ({text!r})")
+        hours[day] = (opens, closes)
+    return hours
+
+
+def _parse_time_zone(value: Any, source: Path) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise SettingsError(
+            f"{source}: setting 'time_zone' is not a known time zone ({value!r}); "
+            "use a name like \"America/Los_Angeles\""
+        ) from error
+
+
+def settings_path() -> Path:
+    """The settings file in use: `$CLINIC_SETTINGS` or the project's default."""
+    return Path(os.environ.get(SETTINGS_ENV_VAR) or DEFAULT_SETTINGS_FILE)
+
+
+def load_settings(path: Optional[Path] = None) -> ClinicSettings:
+    """Read and check the settings file; raise `SettingsError` naming what is wrong."""
+    source = path or settings_path()
+    try:
+        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise SettingsError(f"{source}: settings file not found") from error
+    except yaml.YAMLError as error:
+        raise SettingsError(f"{source}: not valid YAML: {error}") from error
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{source}: expected settings such as 'phone: ...'")
+    return ClinicSettings(
+        phone=_parse_phone(_require(raw, "phone", source), source),
+        booking_url=_parse_booking_url(_require(raw, "booking_url", source), source),
+        opening_hours=_parse_opening_hours(_require(raw, "opening_hours", source), source),
+        time_zone=_parse_time_zone(_require(raw, "time_zone", source), source),
+    )
+
+
+def main() -> int:
+    """Check the settings file from the command line."""
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"settings OK ({settings_path()}): phone {settings.phone}, booking {settings.booking_url}")
+    for warning in settings.warnings():
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The clinic's own spaCy pipeline and custom Rasa NLU components."""

@@ -1,0 +1,243 @@
+"""A rule layer for crisis messages that does not depend on the statistical classifier.
+
+`CrisisRuleClassifier` runs last in the NLU pipeline. If a message contains a phrase from
+`patterns/crisis.yml` (matched on lemmas, so "killing myself" matches "kill myself"), the
+intent becomes `crisis` with confidence 1.0, whatever the classifier said, and the parse
+result carries `crisis_rule` naming the pattern that matched.
+
+    python -m clinic_nlp.crisis_rules "some message"   # check the file and try a message
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+import yaml
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CRISIS_PATTERNS_FILE = PROJECT_DIR / "patterns" / "crisis.yml"
+CRISIS_INTENT = "crisis"
+GAP = "*"  # in a phrase: up to GAP_LENGTH words of any kind
+GAP_LENGTH = 3
+PARSE_KEY = "crisis_rule"
+
+
+class CrisisPatternError(ValueError):
+    """A crisis patterns file that cannot be used, with a message clinicians can act on."""
+
+
+def read_crisis_phrases(path: Path = CRISIS_PATTERNS_FILE) -> Dict[str, List[str]]:
+    """Read `group name -> phrases`, checking the shape; raise `CrisisPatternError`."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise CrisisPatternError(f"{path}: crisis patterns file not found") from error
+    except yaml.YAMLError as error:
+        raise CrisisPatternError(f"{path}: not valid YAML: {error}") from error
+    if not isinstance(data, dict) or not data:
+        raise CrisisPatternError(f"{path}: expected groups such as 'suicide:' with phrases")
+    for group, phrases in data.items():
+        if not isinstance(phrases, list) or not phrases:
+            raise CrisisPatternError(f"{path}: group '{group}' must be a list of '- phrase' lines")
+        for phrase in phrases:
+            if not isinstance(phrase, str) or not phrase.strip(" *"):
+                raise CrisisPatternError(
+                    f"{path}: group '{group}' has an empty or non-text phrase: {phrase!r}"
+                )
+            if phrase.strip().startswith(GAP) or phrase.strip().endswith(GAP):
+                raise CrisisPatternError(
+                    f"{path}: phrase {phrase!r} in '{group}' may not start or end with '*'"
+                )
+    return {str(group): [str(p).lower().strip() for p in phrases] for group, phrases in data.items()}
+
+
+@dataclass(frozen=True)
+class CrisisMatch:
+    """Why a message was classified as a crisis."""
+
+    group: str
+    phrase: str
+    matched_text: str
+
+    def as_dict(self) -> Dict[str, str]:
+        """For the parse result."""
+        return {"group": self.group, "pattern": self.phrase, "matched_text": self.matched_text}
+
+
+class CrisisMatcher:
+    """spaCy `Matcher` over lemmas for every phrase of the patterns file."""
+
+    def __init__(self, nlp: Any, phrases: Dict[str, List[str]]) -> None:
+        from spacy.matcher import Matcher
+
+        self._nlp = nlp
+        self._matcher = Matcher(nlp.vocab)
+        self._phrases: Dict[str, tuple] = {}
+        for group, group_phrases in phrases.items():
+            for phrase in group_phrases:
+                key = f"{group}::{phrase}"
+                self._matcher.add(key, [self._token_pattern(phrase)])
+                self._phrases[key] = (group, phrase)
+
+    def _token_pattern(self, phrase: str) -> List[Dict[str, Any]]:
+        pattern: List[Dict[str, Any]] = []
+        for token in self._nlp.make_doc(phrase):
+            if token.text == GAP:
+                pattern += [{"OP": "?"}] * GAP_LENGTH
+            else:
+                pattern.append({"LEMMA": self._lemma(token.text)})
+        return pattern
+
+    def _lemma(self, word: str) -> str:
+        return self._nlp(word)[0].lemma_ or word
+
+    def first_match(self, text: str) -> Optional[CrisisMatch]:
+        """The earliest phrase found in `text`, or None."""
+        # Lowercase first: the lookup lemmatizer only knows lowercase forms ("Killing").
+        normalized = text.lower().replace("’", "'")
+        doc = self._nlp(normalized)
+        matches = sorted(self._matcher(doc), key=lambda match: (match[1], -match[2]))
+        if not matches:
+            return None
+        match_id, start, end = matches[0]
+        group, phrase = self._phrases[self._nlp.vocab.strings[match_id]]
+        return CrisisMatch(group=group, phrase=phrase, matched_text=doc[start:end].text)
+
+
+def load_nlp(model_path: Text) -> Any:
+    """The project's spaCy pipeline, for tokens and lemmas."""
+    import spacy
+
+    return spacy.load(model_path, exclude=["entity_ruler"])
+
+
+try:  # The Rasa component; the matcher above works without Rasa (tests, command line).
+    from rasa.engine.graph import ExecutionContext, GraphComponent
+    from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+    from rasa.engine.storage.resource import Resource
+    from rasa.engine.storage.storage import ModelStorage
+    from rasa.nlu.classifiers.classifier import IntentClassifier
+    from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+except ImportError:  # pragma: no cover
+    GraphComponent = object  # type: ignore[misc,assignment]
+else:
+
+    @DefaultV1Recipe.register(
+        [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
+    )
+    class CrisisRuleClassifier(GraphComponent, IntentClassifier):
+        """Overrides the intent with `crisis` when a crisis phrase is found.
+
+        Training reads and checks `patterns/crisis.yml` and stores the phrases in the model,
+        so a bad file fails training with a clear message and the model is self-contained.
+        """
+
+        PATTERNS_FILE_NAME = "crisis.yml"
+
+        @staticmethod
+        def get_default_config() -> Dict[Text, Any]:
+            """Paths of the patterns file and of the spaCy pipeline (for lemmas)."""
+            return {
+                "patterns": str(CRISIS_PATTERNS_FILE.relative_to(PROJECT_DIR)),
+                "spacy_model": "build/spacy/clinic_en",
+            }
+
+        def __init__(
+            self,
+            config: Dict[Text, Any],
+            model_storage: ModelStorage,
+            resource: Resource,
+            phrases: Optional[Dict[str, List[str]]] = None,
+        ) -> None:
+            self._config = config
+            self._model_storage = model_storage
+            self._resource = resource
+            self._matcher = (
+                CrisisMatcher(load_nlp(config["spacy_model"]), phrases) if phrases else None
+            )
+
+        @classmethod
+        def create(
+            cls,
+            config: Dict[Text, Any],
+            model_storage: ModelStorage,
+            resource: Resource,
+            execution_context: ExecutionContext,
+        ) -> "CrisisRuleClassifier":
+            """A new, untrained component."""
+            return cls(config, model_storage, resource)
+
+        def train(self, training_data: TrainingData) -> Resource:
+            """Check the patterns file and store its phrases with the model."""
+            phrases = read_crisis_phrases(Path(self._config["patterns"]))
+            CrisisMatcher(load_nlp(self._config["spacy_model"]), phrases)  # compiles?
+            with self._model_storage.write_to(self._resource) as directory:
+                (directory / self.PATTERNS_FILE_NAME).write_text(
+                    yaml.safe_dump(phrases, allow_unicode=True), encoding="utf-8"
+                )
+            return self._resource
+
+        @classmethod
+        def load(
+            cls,
+            config: Dict[Text, Any],
+            model_storage: ModelStorage,
+            resource: Resource,
+            execution_context: ExecutionContext,
+            **kwargs: Any,
+        ) -> "CrisisRuleClassifier":
+            """The component with the phrases stored at training time."""
+            with model_storage.read_from(resource) as directory:
+                phrases = read_crisis_phrases(directory / cls.PATTERNS_FILE_NAME)
+            return cls(config, model_storage, resource, phrases)
+
+        def process(self, messages: List[Message]) -> List[Message]:
+            """Classify messages that contain a crisis phrase as `crisis`."""
+            if self._matcher is None:
+                return messages
+            for message in messages:
+                text = message.get(TEXT)
+                match = self._matcher.first_match(text) if text else None
+                if match is None:
+                    continue
+                ranking = [
+                    entry
+                    for entry in message.get(INTENT_RANKING_KEY) or []
+                    if entry.get("name") != CRISIS_INTENT
+                ]
+                message.set(INTENT, {"name": CRISIS_INTENT, "confidence": 1.0}, add_to_output=True)
+                message.set(
+                    INTENT_RANKING_KEY,
+                    [{"name": CRISIS_INTENT, "confidence": 1.0}, *ranking],
+                    add_to_output=True,
+                )
+                message.set(PARSE_KEY, match.as_dict(), add_to_output=True)
+            return messages
+
+
+def main(argv: List[str]) -> int:
+    """Check the patterns file; with a message argument, show what it matches."""
+    from clinic_nlp.pipeline import PIPELINE_DIR, ensure_pipeline
+
+    try:
+        phrases = read_crisis_phrases()
+        ensure_pipeline()
+        matcher = CrisisMatcher(load_nlp(str(PIPELINE_DIR)), phrases)
+    except CrisisPatternError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    count = sum(len(p) for p in phrases.values())
+    print(f"crisis patterns OK: {count} phrases in {len(phrases)} groups ({CRISIS_PATTERNS_FILE})")
+    for text in argv:
+        match = matcher.first_match(text)
+        print(f"{text!r}: {match.as_dict() if match else 'no crisis phrase'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
