@@ -205,6 +205,7 @@ else:
                 match = self._matcher.first_match(text) if text else None
                 if match is None:
                     continue
+                classifier_intent = (message.get(INTENT) or {}).get("name")
                 ranking = [
                     entry
                     for entry in message.get(INTENT_RANKING_KEY) or []
@@ -216,7 +217,8 @@ else:
                     [{"name": CRISIS_INTENT, "confidence": 1.0}, *ranking],
                     add_to_output=True,
                 )
-                message.set(PARSE_KEY, match.as_dict(), add_to_output=True)
+                why = {**match.as_dict(), "classifier_intent": classifier_intent}
+                message.set(PARSE_KEY, why, add_to_output=True)
             return messages
 
 

@@ -1,0 +1,40 @@
+# Everyday commands. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+help:  ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install:  ## Create .venv and install the pinned packages
+	scripts/setup.sh
+
+pipeline: install  ## Build the spaCy pipeline from patterns/
+	source scripts/env.sh && "$$PY" -m clinic_nlp.pipeline
+
+train: install  ## Train the model if the data, config or patterns changed
+	scripts/train.sh
+
+validate: install  ## Check settings, patterns and training data
+	scripts/validate.sh
+
+run:  ## Set up, train if needed, start the action server and the Rasa server
+	scripts/run.sh
+
+test:  ## Set up, train if needed, and run every test
+	scripts/test.sh
+
+evaluate: train  ## Score the model on the held-out questions (report in reports/heldout/)
+	source scripts/env.sh && "$$PY" -m evaluation.heldout
+
+lint: install  ## ruff and mypy
+	source scripts/env.sh && "$$VENV/bin/ruff" check . && "$$VENV/bin/mypy"
+
+lock: install  ## Re-pin every package in constraints.txt after editing requirements.txt
+	source scripts/env.sh && "$$PY" -m pip install -r requirements.txt && \
+	  { echo "# Exact versions of every package, for pip install -c. Regenerate: make lock"; \
+	    "$$PY" -m pip freeze --exclude-editable; } > constraints.txt
+
+clean:  ## Remove trained models, built pipeline and reports (keeps .venv and var/)
+	rm -rf models build reports results .rasa
+
+.PHONY: help install pipeline train validate run test evaluate lint lock clean

@@ -1,0 +1,276 @@
+"""Score the trained model on the held-out questions and crisis phrasings.
+
+    python -m evaluation.heldout [--model models/clinic.tar.gz] [--out reports/heldout]
+
+Prints the headline figures and writes the full per-topic report (Markdown and JSON) to
+the output folder. The tests in tests/test_heldout_evaluation.py keep floors on these figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+import yaml
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+HELDOUT_DIR = PROJECT_DIR / "tests" / "heldout"
+NLU_HELDOUT_FILE = HELDOUT_DIR / "nlu_heldout.yml"
+CRISIS_HELDOUT_FILES = sorted(HELDOUT_DIR.glob("crisis_heldout*.yml"))
+DEFAULT_MODEL = PROJECT_DIR / "models" / "clinic.tar.gz"
+DEFAULT_REPORT_DIR = PROJECT_DIR / "reports" / "heldout"
+
+FALLBACK = "nlu_fallback"
+OUT_OF_SCOPE = "out_of_scope"
+CRISIS = "crisis"
+
+
+@dataclass
+class Prediction:
+    """One held-out message, what it should get and what the model said."""
+
+    text: str
+    expected: str
+    predicted: str
+    confidence: float
+    crisis_rule: Optional[str] = None
+
+    @property
+    def correct(self) -> bool:
+        """Right label; an off-topic message that falls back is handled correctly too."""
+        return self.predicted == self.expected or (
+            self.expected == OUT_OF_SCOPE and self.predicted == FALLBACK
+        )
+
+    @property
+    def wrong_faq_answer(self) -> bool:
+        """An FAQ answer given where another answer, or none, was right."""
+        return self.predicted.startswith("faq/") and self.predicted != self.expected
+
+
+@dataclass
+class Report:
+    """Headline figures and details of one evaluation run."""
+
+    model: str
+    messages: int = 0
+    accuracy: float = 0.0
+    wrong_faq_answer_rate: float = 0.0
+    fallback_rate: float = 0.0
+    out_of_scope_handled_rate: float = 0.0
+    false_crisis_rate: float = 0.0
+    crisis_recall: float = 0.0
+    crisis_total: int = 0
+    crisis_by_rule_only: int = 0
+    crisis_by_classifier_only: int = 0
+    crisis_by_both: int = 0
+    crisis_missed: List[str] = field(default_factory=list)
+    hard_negatives_correct: int = 0
+    hard_negatives_total: int = 0
+    hard_negatives_flagged_crisis: List[str] = field(default_factory=list)
+    parse_ms_p50: float = 0.0
+    parse_ms_p95: float = 0.0
+    per_label: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    confusions: List[Tuple[str, str, int]] = field(default_factory=list)
+    errors: List[Dict[str, Any]] = field(default_factory=list)
+
+
+def load_nlu_heldout(path: Path = NLU_HELDOUT_FILE) -> List[Tuple[str, str]]:
+    """(text, expected label) pairs from a Rasa-format NLU file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    pairs = []
+    for block in data["nlu"]:
+        for line in block["examples"].splitlines():
+            text = line.strip()
+            if text.startswith("- "):
+                pairs.append((text[2:].strip(), block["intent"]))
+    return pairs
+
+
+def load_crisis_heldout(
+    paths: Iterable[Path] = CRISIS_HELDOUT_FILES,
+) -> Tuple[List[str], List[Tuple[str, str]]]:
+    """Crisis phrasings, and hard negatives as (text, expected label), from every file."""
+    crisis: List[str] = []
+    negatives: List[Tuple[str, str]] = []
+    for path in paths:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        crisis += data["crisis"]
+        negatives += [(item["text"], item["expected"]) for item in data.get("hard_negatives", [])]
+    return crisis, negatives
+
+
+def label_of(parse: Dict[str, Any]) -> Tuple[str, float]:
+    """The answer a parse result leads to: `faq/<key>` for FAQ questions, else the intent."""
+    intent = parse.get("intent") or {}
+    name, confidence = intent.get("name") or FALLBACK, float(intent.get("confidence") or 0.0)
+    if name == "faq":
+        response = ((parse.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+        return response.get("intent_response_key") or "faq/?", confidence
+    return name, confidence
+
+
+class Parser:
+    """Parses messages with a trained model, in process."""
+
+    def __init__(self, model_path: Path) -> None:
+        import logging
+
+        from rasa.core.agent import Agent
+        from rasa.utils.log_utils import configure_structlog
+
+        # Parse results hold visitors' words: keep them out of the console.
+        configure_structlog(logging.WARNING)
+        logging.getLogger("rasa").setLevel(logging.WARNING)
+
+        self._agent = Agent.load(str(model_path))
+        self._loop = asyncio.new_event_loop()
+        self.latencies_ms: List[float] = []
+
+    def parse(self, text: str) -> Dict[str, Any]:
+        """The full parse result, as `/model/parse` returns it."""
+        started = time.perf_counter()
+        result = self._loop.run_until_complete(self._agent.parse_message(text))
+        self.latencies_ms.append((time.perf_counter() - started) * 1000)
+        return result
+
+    def predict(self, text: str, expected: str) -> Prediction:
+        """Parse and compare with the expected label."""
+        parse = self.parse(text)
+        predicted, confidence = label_of(parse)
+        rule = (parse.get("crisis_rule") or {}).get("pattern")
+        return Prediction(text, expected, predicted, confidence, rule)
+
+
+def _rate(count: int, total: int) -> float:
+    return round(count / total, 4) if total else 0.0
+
+
+def _per_label(predictions: Iterable[Prediction]) -> Dict[str, Dict[str, Any]]:
+    by_label: Dict[str, List[Prediction]] = defaultdict(list)
+    for prediction in predictions:
+        by_label[prediction.expected].append(prediction)
+    return {
+        label: {
+            "n": len(items),
+            "accuracy": _rate(sum(p.correct for p in items), len(items)),
+            "wrong_faq_answers": sum(p.wrong_faq_answer for p in items),
+        }
+        for label, items in sorted(by_label.items())
+    }
+
+
+def evaluate(parser: Parser, model: str) -> Report:
+    """Run every held-out file through the parser and compute the figures."""
+    report = Report(model=model)
+    predictions = [parser.predict(text, label) for text, label in load_nlu_heldout()]
+    total = len(predictions)
+    report.messages = total
+    report.accuracy = _rate(sum(p.correct for p in predictions), total)
+    report.wrong_faq_answer_rate = _rate(sum(p.wrong_faq_answer for p in predictions), total)
+    report.fallback_rate = _rate(sum(p.predicted == FALLBACK for p in predictions), total)
+    off_topic = [p for p in predictions if p.expected == OUT_OF_SCOPE]
+    report.out_of_scope_handled_rate = _rate(sum(p.correct for p in off_topic), len(off_topic))
+    report.false_crisis_rate = _rate(sum(p.predicted == CRISIS for p in predictions), total)
+    report.per_label = _per_label(predictions)
+    confusions = Counter((p.expected, p.predicted) for p in predictions if not p.correct)
+    report.confusions = [(e, p, n) for (e, p), n in confusions.most_common()]
+    report.errors = [asdict(p) for p in predictions if not p.correct]
+
+    crisis_texts, negatives = load_crisis_heldout()
+    report.crisis_total = len(crisis_texts)
+    caught = 0
+    for text in crisis_texts:
+        parse = parser.parse(text)
+        rule = parse.get("crisis_rule") or {}
+        by_rule = bool(rule)
+        classifier_intent = rule["classifier_intent"] if rule else label_of(parse)[0]
+        by_classifier = classifier_intent == CRISIS
+        caught += by_rule or by_classifier
+        report.crisis_by_rule_only += by_rule and not by_classifier
+        report.crisis_by_classifier_only += by_classifier and not by_rule
+        report.crisis_by_both += by_rule and by_classifier
+        if label_of(parse)[0] != CRISIS:
+            report.crisis_missed.append(text)
+    report.crisis_recall = _rate(report.crisis_total - len(report.crisis_missed), report.crisis_total)
+    report.hard_negatives_total = len(negatives)
+    for text, expected in negatives:
+        prediction = parser.predict(text, expected)
+        report.hard_negatives_correct += prediction.correct
+        if prediction.predicted == CRISIS:
+            report.hard_negatives_flagged_crisis.append(text)
+
+    latencies = sorted(parser.latencies_ms)
+    report.parse_ms_p50 = round(statistics.median(latencies), 1)
+    report.parse_ms_p95 = round(latencies[int(0.95 * (len(latencies) - 1))], 1)
+    return report
+
+
+def _summary_lines(report: Report) -> List[str]:
+    return [
+        f"Held-out questions: {report.messages}",
+        f"  right answer (faq/<key> or intent): {report.accuracy:.1%}",
+        f"  wrong FAQ answer: {report.wrong_faq_answer_rate:.1%}",
+        f"  fell back (asked to rephrase): {report.fallback_rate:.1%}",
+        f"  off-topic handled (out_of_scope or fallback): {report.out_of_scope_handled_rate:.1%}",
+        f"  flagged as crisis (false alarms): {report.false_crisis_rate:.1%}",
+        f"Crisis phrasings: {report.crisis_total}, recall {report.crisis_recall:.1%}"
+        f" (rule layer only {report.crisis_by_rule_only}, classifier only"
+        f" {report.crisis_by_classifier_only}, both {report.crisis_by_both},"
+        f" missed {len(report.crisis_missed)})",
+        f"Hard negatives: {report.hard_negatives_correct}/{report.hard_negatives_total} right,"
+        f" {len(report.hard_negatives_flagged_crisis)} flagged as crisis",
+        f"Parse latency: p50 {report.parse_ms_p50} ms, p95 {report.parse_ms_p95} ms",
+    ]
+
+
+def write_report(report: Report, out_dir: Path) -> Path:
+    """Write report.json and report.md; return the Markdown path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report.json").write_text(json.dumps(asdict(report), indent=2), encoding="utf-8")
+    lines = ["# Held-out evaluation", "", f"Model: `{report.model}`", "", "```"]
+    lines += _summary_lines(report) + ["```", "", "## Per answer", ""]
+    lines += ["| expected | n | accuracy | wrong FAQ answers |", "|---|---|---|---|"]
+    lines += [
+        f"| {label} | {row['n']} | {row['accuracy']:.0%} | {row['wrong_faq_answers']} |"
+        for label, row in report.per_label.items()
+    ]
+    lines += ["", "## Confusions (expected → predicted)", ""]
+    lines += [f"- {e} → {p}: {n}" for e, p, n in report.confusions] or ["none"]
+    lines += ["", "## Missed crisis phrasings", ""]
+    lines += [f"- {text}" for text in report.crisis_missed] or ["none"]
+    lines += ["", "## Wrongly handled questions", ""]
+    lines += [
+        f"- `{e['expected']}` got `{e['predicted']}` ({e['confidence']:.2f}): {e['text']}"
+        for e in report.errors
+    ] or ["none"]
+    path = out_dir / "report.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--out", type=Path, default=DEFAULT_REPORT_DIR)
+    args = parser.parse_args(argv)
+    if not args.model.exists():
+        print(f"error: no model at {args.model}; run `make train` first", file=sys.stderr)
+        return 1
+    report = evaluate(Parser(args.model), str(args.model))
+    print("\n".join(_summary_lines(report)))
+    print(f"Full report: {write_report(report, args.out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""The custom actions as a visitor sees them: text, buttons, phone, booking link, hours."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, List
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.crisis import ActionCrisisContact
+from actions.faq_follow_up import ActionFaqFollowUp, load_faq_topics
+from actions.handoff import ActionHandoff
+from actions.settings import ClinicSettings
+from tests.conftest import SATURDAY, TUESDAY_MORNING, make_tracker
+
+BOOKING = "https://booking.clinic.test/consultation"
+TEL = "tel:+14152492580"
+
+
+def run(action: Any, tracker: Any) -> List[Dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    assert events == []
+    return dispatcher.messages
+
+
+def button_urls(message: Dict[str, Any]) -> List[str]:
+    return [button.get("url") or button.get("payload") for button in message["buttons"]]
+
+
+def test_booking_gives_the_calendar_first_and_the_phone(settings: ClinicSettings) -> None:
+    [message] = run(ActionHandoff(settings, lambda: TUESDAY_MORNING), make_tracker())
+    assert "415-249-2580" in message["text"]
+    assert button_urls(message) == [BOOKING, TEL]
+    assert message["buttons"][0]["type"] == "web_url"
+    assert message["buttons"][1]["title"] == "Call 415-249-2580"
+
+
+def test_asking_for_a_person_puts_the_phone_first(settings: ClinicSettings) -> None:
+    tracker = make_tracker(intent="contact_human")
+    [message] = run(ActionHandoff(settings, lambda: TUESDAY_MORNING), tracker)
+    assert message["text"].startswith("To talk with someone at the clinic")
+    assert button_urls(message) == [TEL, BOOKING]
+
+
+def test_outside_opening_hours_it_says_so_and_puts_booking_first(
+    settings: ClinicSettings,
+) -> None:
+    tracker = make_tracker(intent="contact_human")
+    [message] = run(ActionHandoff(settings, lambda: SATURDAY), tracker)
+    assert "closed right now" in message["text"]
+    assert "Monday at 09:00" in message["text"]
+    assert button_urls(message) == [BOOKING, TEL]
+
+
+def test_the_condition_the_visitor_named_is_mentioned(settings: ClinicSettings) -> None:
+    tracker = make_tracker(slots={"condition": "OCD"})
+    [message] = run(ActionHandoff(settings, lambda: TUESDAY_MORNING), tracker)
+    assert "about OCD" in message["text"]
+
+
+def test_after_a_crisis_the_handoff_keeps_988_in_reach(settings: ClinicSettings) -> None:
+    tracker = make_tracker(slots={"crisis_mode": True})
+    [message] = run(ActionHandoff(settings, lambda: TUESDAY_MORNING), tracker)
+    assert "988" in message["text"]
+
+
+def test_an_answered_topic_is_followed_by_an_offer_to_book(settings: ClinicSettings) -> None:
+    tracker = make_tracker(intent="faq", faq_key="fda_status")
+    [message] = run(ActionFaqFollowUp(settings, lambda: TUESDAY_MORNING), tracker)
+    assert "book a consultation" in message["text"]
+    assert button_urls(message) == ["/book_consultation", "/deny"]
+
+
+@pytest.mark.parametrize("key", ["cost_insurance", "safety", "clinic_info", "other_conditions"])
+def test_a_topic_the_article_does_not_answer_is_handed_off(
+    settings: ClinicSettings, key: str
+) -> None:
+    tracker = make_tracker(intent="faq", faq_key=key)
+    [message] = run(ActionFaqFollowUp(settings, lambda: TUESDAY_MORNING), tracker)
+    assert "415-249-2580" in message["text"]
+    assert button_urls(message) == [BOOKING, TEL]
+
+
+def test_after_a_crisis_an_answer_gets_no_booking_pitch(settings: ClinicSettings) -> None:
+    tracker = make_tracker(intent="faq", faq_key="speed", slots={"crisis_mode": True})
+    [message] = run(ActionFaqFollowUp(settings, lambda: TUESDAY_MORNING), tracker)
+    assert "988" in message["text"]
+    assert "book" not in message["text"].lower()
+    assert not message["buttons"]
+
+
+def test_the_crisis_contact_gives_the_phone_and_never_booking(settings: ClinicSettings) -> None:
+    [message] = run(ActionCrisisContact(settings), make_tracker(intent="crisis"))
+    assert "415-249-2580" in message["text"]
+    assert button_urls(message) == [TEL]
+
+
+def test_every_faq_topic_in_the_domain_is_listed_with_a_title() -> None:
+    import yaml
+
+    from tests.conftest import PROJECT_DIR
+
+    domain = yaml.safe_load((PROJECT_DIR / "domain.yml").read_text())
+    keys = {name.split("/", 1)[1] for name in domain["responses"] if name.startswith("utter_faq/")}
+    topics = load_faq_topics()
+    assert set(topics) == keys
+    assert all(topic["title"] for topic in topics.values())

@@ -1,0 +1,100 @@
+"""The crisis rule layer: patterns are data, matched on lemmas, and checked at training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clinic_nlp.crisis_rules import (
+    CRISIS_PATTERNS_FILE,
+    CrisisMatcher,
+    CrisisPatternError,
+    load_nlp,
+    read_crisis_phrases,
+)
+from clinic_nlp.pipeline import PIPELINE_DIR, ensure_pipeline
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    ensure_pipeline()
+    return load_nlp(str(PIPELINE_DIR))
+
+
+@pytest.fixture(scope="module")
+def matcher(nlp) -> CrisisMatcher:
+    return CrisisMatcher(nlp, read_crisis_phrases())
+
+
+def test_the_patterns_load_from_the_data_file() -> None:
+    phrases = read_crisis_phrases(CRISIS_PATTERNS_FILE)
+    assert {"suicide", "self_harm", "abuse_violence", "medical_emergency"} <= set(phrases)
+    assert "kill myself" in phrases["suicide"]
+
+
+@pytest.mark.parametrize(
+    "text", ["I want to kill myself", "I keep KILLING myself inside", "i killed myself trying"]
+)
+def test_word_forms_match_through_lemmas(matcher: CrisisMatcher, text: str) -> None:
+    match = matcher.first_match(text)
+    assert match is not None and match.phrase == "kill myself"
+
+
+def test_a_gap_matches_a_few_words(matcher: CrisisMatcher) -> None:
+    match = matcher.first_match("honestly i want to just really die")
+    assert match is not None and match.phrase == "want to * die"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["this pain is killing me, does ketamine help?", "I'm dying to know the price",
+     "is ketamine used for suicide risk?", "i'm ready to book"],
+)
+def test_figures_of_speech_do_not_match(matcher: CrisisMatcher, text: str) -> None:
+    assert matcher.first_match(text) is None
+
+
+def test_a_phrase_added_by_a_clinician_is_used(nlp, tmp_path: Path) -> None:
+    path = tmp_path / "crisis.yml"
+    path.write_text("suicide:\n  - not see another spring\n")
+    match = CrisisMatcher(nlp, read_crisis_phrases(path)).first_match(
+        "I will not be seeing another spring"
+    )
+    assert match is None  # "be seeing" is not the phrase: patterns are exact word sequences
+    assert CrisisMatcher(nlp, read_crisis_phrases(path)).first_match(
+        "I won't... I will not see another spring"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("suicide: [unclosed", "not valid YAML"),
+        ("- just a list\n", "expected groups"),
+        ("suicide: kill myself\n", "must be a list"),
+        ("suicide:\n  - '* die'\n", "may not start or end with '*'"),
+        ("suicide:\n  - 42\n", "non-text phrase"),
+    ],
+)
+def test_a_bad_pattern_file_is_a_clear_error(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "crisis.yml"
+    path.write_text(content)
+    with pytest.raises(CrisisPatternError, match=message) as error:
+        read_crisis_phrases(path)
+    assert str(path) in str(error.value)
+
+
+def test_training_with_a_bad_pattern_file_fails_with_that_error(tmp_path: Path) -> None:
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from clinic_nlp.crisis_rules import CrisisRuleClassifier
+
+    bad = tmp_path / "crisis.yml"
+    bad.write_text("suicide: not a list\n")
+    config = {**CrisisRuleClassifier.get_default_config(), "patterns": str(bad)}
+    component = CrisisRuleClassifier(config, LocalModelStorage(tmp_path / "m"), Resource("c"))
+    with pytest.raises(CrisisPatternError, match="must be a list"):
+        component.train(TrainingData())

@@ -1,0 +1,183 @@
+"""End to end over HTTP: the real action server and Rasa server, as the widget uses them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+import requests
+
+from tests.conftest import MODEL_PATH, PROJECT_DIR
+
+pytestmark = pytest.mark.e2e
+TOKEN = "test-token-" + uuid.uuid4().hex
+BOOKING_URL = "https://example.com/book-a-consultation"  # the shipped placeholder
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Servers:
+    """The action server and the Rasa server, started on free loopback ports."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.rasa_port, self.action_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.rasa_port}"
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(PROJECT_DIR),
+            "SANIC_HOST": "127.0.0.1",
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.action_port}/webhook",
+            "TRACKER_STORE_URL": f"sqlite:///{tmp / 'tracker.db'}",
+            "RASA_TELEMETRY_ENABLED": "false",
+        }
+        rasa = str(PROJECT_DIR / ".venv" / "bin" / "rasa")
+        self.logs = [open(tmp / name, "w") for name in ("actions.log", "rasa.log")]
+        self.actions = subprocess.Popen(
+            [rasa, "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
+            cwd=PROJECT_DIR, env=self.env, stdout=self.logs[0], stderr=subprocess.STDOUT,
+        )
+        self.rasa = subprocess.Popen(
+            [rasa, "run", "--model", str(MODEL_PATH), "--interface", "127.0.0.1",
+             "--port", str(self.rasa_port), "--endpoints", "endpoints.yml",
+             "--credentials", "credentials.yml", "--enable-api", "--auth-token", TOKEN],
+            cwd=PROJECT_DIR, env=self.env, stdout=self.logs[1], stderr=subprocess.STDOUT,
+        )
+        self._wait(self.url + "/", self.rasa)
+        self._wait(f"http://127.0.0.1:{self.action_port}/health", self.actions)
+
+    @staticmethod
+    def _wait(url: str, process: subprocess.Popen, seconds: int = 240) -> None:
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            assert process.poll() is None, f"server exited early, see its log ({url})"
+            try:
+                if requests.get(url, timeout=2).ok:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(1)
+        raise TimeoutError(f"{url} did not answer in {seconds} s")
+
+    def say(self, text: str, sender: str) -> List[Dict[str, Any]]:
+        response = requests.post(
+            self.url + "/webhooks/rest/webhook",
+            json={"sender": sender, "message": text}, timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def stop(self) -> None:
+        for process in (self.rasa, self.actions):
+            process.terminate()
+        for process in (self.rasa, self.actions):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for log in self.logs:
+            log.close()
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    assert MODEL_PATH.exists(), "no trained model: the test command trains one first"
+    started = Servers(tmp_path_factory.mktemp("servers"))
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+def visitor() -> str:
+    return "visitor-" + uuid.uuid4().hex
+
+
+def texts(replies: List[Dict[str, Any]]) -> str:
+    return " ".join(reply.get("text", "") for reply in replies)
+
+
+def links(replies: List[Dict[str, Any]]) -> List[str]:
+    return [b.get("url", "") for reply in replies for b in reply.get("buttons", [])]
+
+
+def test_an_fda_question_gets_the_2019_esketamine_answer(servers: Servers) -> None:
+    replies = servers.say("is ketamine FDA approved?", visitor())
+    assert "2019" in texts(replies) and "esketamine" in texts(replies)
+
+
+def test_asking_to_book_gets_the_phone_and_a_booking_link(servers: Servers) -> None:
+    replies = servers.say("I'd like to book", visitor())
+    assert "415-249-2580" in texts(replies)
+    assert BOOKING_URL in links(replies) and "tel:+14152492580" in links(replies)
+
+
+def test_an_off_topic_question_gets_no_faq_answer(servers: Servers) -> None:
+    import yaml
+
+    domain = yaml.safe_load((PROJECT_DIR / "domain.yml").read_text())
+    faq_answers = {
+        variant["text"] for name, variants in domain["responses"].items()
+        if name.startswith("utter_faq/") for variant in variants
+    }
+    replies = servers.say("what's a good pizza place near the golden gate bridge?", visitor())
+    assert replies, "the visitor gets a reply"
+    assert not faq_answers & {reply.get("text") for reply in replies}
+    assert "ketamine infusion therapy" in texts(replies)  # says what it can help with
+
+
+def test_a_multi_turn_conversation_ends_in_the_handoff(servers: Servers) -> None:
+    sender = visitor()
+    assert "anesthetic" in texts(servers.say("what is it?", sender))
+    assert "PTSD" in texts(servers.say("does it help with PTSD?", sender))
+    replies = servers.say("ok, how do I book?", sender)
+    assert BOOKING_URL in links(replies) and "tel:+14152492580" in links(replies)
+
+
+def test_a_question_the_article_cannot_answer_is_handed_off_honestly(servers: Servers) -> None:
+    replies = servers.say("how much does one infusion cost?", visitor())
+    assert "doesn't cover" in texts(replies)
+    assert "$" not in texts(replies)
+    assert BOOKING_URL in links(replies)
+
+
+def test_a_crisis_message_gets_crisis_resources_and_no_booking(servers: Servers) -> None:
+    sender = visitor()
+    replies = servers.say("I don't want to live anymore", sender)
+    for resource in ("988", "741741", "911"):
+        assert resource in texts(replies)
+    assert BOOKING_URL not in links(replies)
+    later = servers.say("how much does it cost?", sender)
+    assert "988" in texts(later)
+
+
+def test_the_http_api_needs_the_token(servers: Servers) -> None:
+    unauthorised = requests.get(servers.url + "/conversations/someone/tracker", timeout=10)
+    assert unauthorised.status_code == 401
+    parse = requests.post(
+        servers.url + "/model/parse", params={"token": TOKEN},
+        json={"text": "is it approved by the fda?"}, timeout=30,
+    ).json()
+    assert parse["response_selector"]["faq"]["response"]["intent_response_key"] == "faq/fda_status"
+
+
+def test_conversations_are_stored_in_the_sql_tracker_store(servers: Servers) -> None:
+    import sqlite3
+
+    sender = visitor()
+    servers.say("hello", sender)
+    database = servers.env["TRACKER_STORE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute(
+            "select count(*) from events where sender_id = ?", (sender,)
+        ).fetchone()
+    assert rows[0] > 0
