@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -17,13 +17,13 @@ class ActionCrisisContact(SettingsMixin, Action):
     when the action server is down; this action only adds the clinic's number.
     """
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """The action's name in the domain."""
         return "action_crisis_contact"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         """Send the clinic's phone number for non-urgent help."""
         dispatcher.utter_message(
             text=(

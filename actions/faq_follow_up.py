@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import CRISIS_REMINDER, SettingsMixin
+from actions.handoff import CRISIS_REMINDER, SettingsMixin, phone_button
 
 FAQ_TOPICS_FILE = Path(__file__).resolve().parent.parent / "settings" / "faq_topics.yml"
 RETRIEVAL_INTENT = "faq"
@@ -34,7 +34,7 @@ class ActionFaqFollowUp(SettingsMixin, Action):
 
     _topics: Optional[Dict[str, Dict[str, Any]]] = None
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """The action's name in the domain."""
         return "action_faq_follow_up"
 
@@ -46,18 +46,25 @@ class ActionFaqFollowUp(SettingsMixin, Action):
         return self._topics
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         """Send the follow-up for the topic just answered."""
         key = answered_faq_key(tracker)
         answered = self.topics.get(key or "", {}).get("answered_by_article", False)
         crisis_mode = bool(tracker.get_slot("crisis_mode"))
-        if not answered:
+        if crisis_mode:
+            # After a crisis message: no booking pitch, the resources stay in reach.
+            if answered:
+                dispatcher.utter_message(text=CRISIS_REMINDER)
+            else:
+                dispatcher.utter_message(
+                    text=f"The clinic's team can answer that at {self.settings.phone}. "
+                    f"{CRISIS_REMINDER}",
+                    buttons=[phone_button(self.settings)],
+                )
+        elif not answered:
             handoff = self.handoff(tracker, phone_first=False)
             dispatcher.utter_message(text=handoff.text, buttons=handoff.buttons)
-        elif crisis_mode:
-            # After a crisis message: no booking pitch, the resources stay in reach.
-            dispatcher.utter_message(text=CRISIS_REMINDER)
         else:
             dispatcher.utter_message(
                 text=OFFER_TO_BOOK,

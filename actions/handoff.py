@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -122,13 +122,13 @@ class SettingsMixin:
 class ActionHandoff(SettingsMixin, Action):
     """Hand the visitor to the clinic: booking first, or phone first for `contact_human`."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """The action's name in the domain."""
         return "action_handoff"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         """Send the handoff message with its two link buttons."""
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         handoff = self.handoff(tracker, phone_first=intent == "contact_human")

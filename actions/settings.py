@@ -74,10 +74,10 @@ class ClinicSettings:
         return []
 
 
-def _require(raw: Mapping[str, Any], name: str, source: Path) -> Any:
-    if name not in raw or raw[name] in (None, ""):
-        raise SettingsError(f"{source}: setting '{name}' is missing")
-    return raw[name]
+def _require(raw: Mapping[str, Any], key: str, source: Path, name: str = "") -> Any:
+    if key not in raw or raw[key] in (None, ""):
+        raise SettingsError(f"{source}: setting '{name or key}' is missing")
+    return raw[key]
 
 
 def _parse_phone(value: Any, source: Path) -> str:
@@ -109,7 +109,7 @@ def _parse_opening_hours(value: Any, source: Path) -> OpeningHours:
     hours: OpeningHours = {}
     for day in WEEKDAYS:
         name = f"opening_hours.{day}"
-        text = str(_require(value, day, source)).strip().lower()
+        text = str(_require(value, day, source, name)).strip().lower()
         if text == "closed":
             hours[day] = None
             continue
@@ -168,7 +168,8 @@ def main() -> int:
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"settings OK ({settings_path()}): phone {settings.phone}, booking {settings.booking_url}")
+    print(f"settings OK ({settings_path()}): phone {settings.phone}, "
+          f"booking {settings.booking_url}")
     for warning in settings.warnings():
         print(f"warning: {warning}", file=sys.stderr)
     return 0

@@ -13,9 +13,17 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 import yaml
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CRISIS_PATTERNS_FILE = PROJECT_DIR / "patterns" / "crisis.yml"
@@ -51,7 +59,10 @@ def read_crisis_phrases(path: Path = CRISIS_PATTERNS_FILE) -> Dict[str, List[str
                 raise CrisisPatternError(
                     f"{path}: phrase {phrase!r} in '{group}' may not start or end with '*'"
                 )
-    return {str(group): [str(p).lower().strip() for p in phrases] for group, phrases in data.items()}
+    return {
+        str(group): [str(phrase).lower().strip() for phrase in phrases]
+        for group, phrases in data.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -107,119 +118,106 @@ class CrisisMatcher:
         return CrisisMatch(group=group, phrase=phrase, matched_text=doc[start:end].text)
 
 
-def load_nlp(model_path: Text) -> Any:
+def load_nlp(model_path: str) -> Any:
     """The project's spaCy pipeline, for tokens and lemmas."""
     import spacy
 
     return spacy.load(model_path, exclude=["entity_ruler"])
 
 
-try:  # The Rasa component; the matcher above works without Rasa (tests, command line).
-    from rasa.engine.graph import ExecutionContext, GraphComponent
-    from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-    from rasa.engine.storage.resource import Resource
-    from rasa.engine.storage.storage import ModelStorage
-    from rasa.nlu.classifiers.classifier import IntentClassifier
-    from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
-    from rasa.shared.nlu.training_data.message import Message
-    from rasa.shared.nlu.training_data.training_data import TrainingData
-except ImportError:  # pragma: no cover
-    GraphComponent = object  # type: ignore[misc,assignment]
-else:
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
+)
+class CrisisRuleClassifier(GraphComponent, IntentClassifier):
+    """Overrides the intent with `crisis` when a crisis phrase is found.
 
-    @DefaultV1Recipe.register(
-        [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-    )
-    class CrisisRuleClassifier(GraphComponent, IntentClassifier):
-        """Overrides the intent with `crisis` when a crisis phrase is found.
+    Training reads and checks `patterns/crisis.yml` and stores the phrases in the model,
+    so a bad file fails training with a clear message and the model is self-contained.
+    """
 
-        Training reads and checks `patterns/crisis.yml` and stores the phrases in the model,
-        so a bad file fails training with a clear message and the model is self-contained.
-        """
+    PATTERNS_FILE_NAME = "crisis.yml"
 
-        PATTERNS_FILE_NAME = "crisis.yml"
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        """Paths of the patterns file and of the spaCy pipeline (for lemmas)."""
+        return {
+            "patterns": str(CRISIS_PATTERNS_FILE.relative_to(PROJECT_DIR)),
+            "spacy_model": "build/spacy/clinic_en",
+        }
 
-        @staticmethod
-        def get_default_config() -> Dict[Text, Any]:
-            """Paths of the patterns file and of the spaCy pipeline (for lemmas)."""
-            return {
-                "patterns": str(CRISIS_PATTERNS_FILE.relative_to(PROJECT_DIR)),
-                "spacy_model": "build/spacy/clinic_en",
-            }
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        phrases: Optional[Dict[str, List[str]]] = None,
+    ) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._matcher = (
+            CrisisMatcher(load_nlp(config["spacy_model"]), phrases) if phrases else None
+        )
 
-        def __init__(
-            self,
-            config: Dict[Text, Any],
-            model_storage: ModelStorage,
-            resource: Resource,
-            phrases: Optional[Dict[str, List[str]]] = None,
-        ) -> None:
-            self._config = config
-            self._model_storage = model_storage
-            self._resource = resource
-            self._matcher = (
-                CrisisMatcher(load_nlp(config["spacy_model"]), phrases) if phrases else None
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> CrisisRuleClassifier:
+        """A new, untrained component."""
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Check the patterns file and store its phrases with the model."""
+        phrases = read_crisis_phrases(Path(self._config["patterns"]))
+        CrisisMatcher(load_nlp(self._config["spacy_model"]), phrases)  # compiles?
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / self.PATTERNS_FILE_NAME).write_text(
+                yaml.safe_dump(phrases, allow_unicode=True), encoding="utf-8"
             )
+        return self._resource
 
-        @classmethod
-        def create(
-            cls,
-            config: Dict[Text, Any],
-            model_storage: ModelStorage,
-            resource: Resource,
-            execution_context: ExecutionContext,
-        ) -> "CrisisRuleClassifier":
-            """A new, untrained component."""
-            return cls(config, model_storage, resource)
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> CrisisRuleClassifier:
+        """The component with the phrases stored at training time."""
+        with model_storage.read_from(resource) as directory:
+            phrases = read_crisis_phrases(directory / cls.PATTERNS_FILE_NAME)
+        return cls(config, model_storage, resource, phrases)
 
-        def train(self, training_data: TrainingData) -> Resource:
-            """Check the patterns file and store its phrases with the model."""
-            phrases = read_crisis_phrases(Path(self._config["patterns"]))
-            CrisisMatcher(load_nlp(self._config["spacy_model"]), phrases)  # compiles?
-            with self._model_storage.write_to(self._resource) as directory:
-                (directory / self.PATTERNS_FILE_NAME).write_text(
-                    yaml.safe_dump(phrases, allow_unicode=True), encoding="utf-8"
-                )
-            return self._resource
-
-        @classmethod
-        def load(
-            cls,
-            config: Dict[Text, Any],
-            model_storage: ModelStorage,
-            resource: Resource,
-            execution_context: ExecutionContext,
-            **kwargs: Any,
-        ) -> "CrisisRuleClassifier":
-            """The component with the phrases stored at training time."""
-            with model_storage.read_from(resource) as directory:
-                phrases = read_crisis_phrases(directory / cls.PATTERNS_FILE_NAME)
-            return cls(config, model_storage, resource, phrases)
-
-        def process(self, messages: List[Message]) -> List[Message]:
-            """Classify messages that contain a crisis phrase as `crisis`."""
-            if self._matcher is None:
-                return messages
-            for message in messages:
-                text = message.get(TEXT)
-                match = self._matcher.first_match(text) if text else None
-                if match is None:
-                    continue
-                classifier_intent = (message.get(INTENT) or {}).get("name")
-                ranking = [
-                    entry
-                    for entry in message.get(INTENT_RANKING_KEY) or []
-                    if entry.get("name") != CRISIS_INTENT
-                ]
-                message.set(INTENT, {"name": CRISIS_INTENT, "confidence": 1.0}, add_to_output=True)
-                message.set(
-                    INTENT_RANKING_KEY,
-                    [{"name": CRISIS_INTENT, "confidence": 1.0}, *ranking],
-                    add_to_output=True,
-                )
-                why = {**match.as_dict(), "classifier_intent": classifier_intent}
-                message.set(PARSE_KEY, why, add_to_output=True)
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Classify messages that contain a crisis phrase as `crisis`."""
+        if self._matcher is None:
             return messages
+        for message in messages:
+            text = message.get(TEXT)
+            match = self._matcher.first_match(text) if text else None
+            if match is None:
+                continue
+            classifier_intent = (message.get(INTENT) or {}).get("name")
+            ranking = [
+                entry
+                for entry in message.get(INTENT_RANKING_KEY) or []
+                if entry.get("name") != CRISIS_INTENT
+            ]
+            message.set(INTENT, {"name": CRISIS_INTENT, "confidence": 1.0}, add_to_output=True)
+            message.set(
+                INTENT_RANKING_KEY,
+                [{"name": CRISIS_INTENT, "confidence": 1.0}, *ranking],
+                add_to_output=True,
+            )
+            why = {**match.as_dict(), "classifier_intent": classifier_intent}
+            message.set(PARSE_KEY, why, add_to_output=True)
+        return messages
 
 
 def main(argv: List[str]) -> int:

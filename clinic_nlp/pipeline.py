@@ -73,7 +73,7 @@ def build_pipeline(entity_patterns: List[Dict[str, Any]]) -> Any:
     nlp = spacy.blank("en")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     # LOWER so "PTSD", "Ptsd" and "ptsd" all match the same lowercase pattern.
-    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    ruler: Any = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
     nlp.initialize()  # loads the lemma lookup table from spacy-lookups-data
     ruler.add_patterns(entity_patterns)
     return nlp

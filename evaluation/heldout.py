@@ -187,20 +187,19 @@ def evaluate(parser: Parser, model: str) -> Report:
 
     crisis_texts, negatives = load_crisis_heldout()
     report.crisis_total = len(crisis_texts)
-    caught = 0
     for text in crisis_texts:
         parse = parser.parse(text)
         rule = parse.get("crisis_rule") or {}
         by_rule = bool(rule)
         classifier_intent = rule["classifier_intent"] if rule else label_of(parse)[0]
         by_classifier = classifier_intent == CRISIS
-        caught += by_rule or by_classifier
         report.crisis_by_rule_only += by_rule and not by_classifier
         report.crisis_by_classifier_only += by_classifier and not by_rule
         report.crisis_by_both += by_rule and by_classifier
         if label_of(parse)[0] != CRISIS:
             report.crisis_missed.append(text)
-    report.crisis_recall = _rate(report.crisis_total - len(report.crisis_missed), report.crisis_total)
+    caught = report.crisis_total - len(report.crisis_missed)
+    report.crisis_recall = _rate(caught, report.crisis_total)
     report.hard_negatives_total = len(negatives)
     for text, expected in negatives:
         prediction = parser.predict(text, expected)

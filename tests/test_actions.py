@@ -91,6 +91,15 @@ def test_after_a_crisis_an_answer_gets_no_booking_pitch(settings: ClinicSettings
     assert not message["buttons"]
 
 
+def test_after_a_crisis_an_unanswered_topic_gets_the_phone_but_no_booking(
+    settings: ClinicSettings,
+) -> None:
+    tracker = make_tracker(intent="faq", faq_key="cost_insurance", slots={"crisis_mode": True})
+    [message] = run(ActionFaqFollowUp(settings, lambda: TUESDAY_MORNING), tracker)
+    assert "988" in message["text"] and "415-249-2580" in message["text"]
+    assert button_urls(message) == [TEL]
+
+
 def test_the_crisis_contact_gives_the_phone_and_never_booking(settings: ClinicSettings) -> None:
     [message] = run(ActionCrisisContact(settings), make_tracker(intent="crisis"))
     assert "415-249-2580" in message["text"]

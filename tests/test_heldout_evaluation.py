@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from evaluation.heldout import Parser, load_crisis_heldout, Report, evaluate, write_report
+from evaluation.heldout import Parser, Report, evaluate, load_crisis_heldout, write_report
 from tests.conftest import MODEL_PATH, PROJECT_DIR
 
 
