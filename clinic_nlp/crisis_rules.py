@@ -10,6 +10,7 @@ result carries `crisis_rule` naming the pattern that matched.
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ CRISIS_INTENT = "crisis"
 GAP = "*"  # in a phrase: up to GAP_LENGTH words of any kind
 GAP_LENGTH = 3
 PARSE_KEY = "crisis_rule"
+SPELLINGS_KEY = "spelling_variants"
 
 
 class CrisisPatternError(ValueError):
@@ -47,6 +49,7 @@ def read_crisis_phrases(path: Path = CRISIS_PATTERNS_FILE) -> Dict[str, List[str
         raise CrisisPatternError(f"{path}: not valid YAML: {error}") from error
     if not isinstance(data, dict) or not data:
         raise CrisisPatternError(f"{path}: expected groups such as 'suicide:' with phrases")
+    data = {group: phrases for group, phrases in data.items() if group != SPELLINGS_KEY}
     for group, phrases in data.items():
         if not isinstance(phrases, list) or not phrases:
             raise CrisisPatternError(f"{path}: group '{group}' must be a list of '- phrase' lines")
@@ -65,6 +68,22 @@ def read_crisis_phrases(path: Path = CRISIS_PATTERNS_FILE) -> Dict[str, List[str
     }
 
 
+def read_spelling_variants(path: Path = CRISIS_PATTERNS_FILE) -> Dict[str, str]:
+    """Read the `spelling_variants:` section: shorthand or misspelling -> standard words."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise CrisisPatternError(f"{path}: cannot read: {error}") from error
+    variants = data.get(SPELLINGS_KEY, {}) if isinstance(data, dict) else {}
+    if not isinstance(variants, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in variants.items()
+    ):
+        raise CrisisPatternError(
+            f"{path}: '{SPELLINGS_KEY}' must map words to words, like  w/o: without"
+        )
+    return {key.lower(): value.lower() for key, value in variants.items()}
+
+
 @dataclass(frozen=True)
 class CrisisMatch:
     """Why a message was classified as a crisis."""
@@ -81,10 +100,20 @@ class CrisisMatch:
 class CrisisMatcher:
     """spaCy `Matcher` over lemmas for every phrase of the patterns file."""
 
-    def __init__(self, nlp: Any, phrases: Dict[str, List[str]]) -> None:
+    def __init__(
+        self,
+        nlp: Any,
+        phrases: Dict[str, List[str]],
+        spellings: Optional[Dict[str, str]] = None,
+    ) -> None:
         from spacy.matcher import Matcher
 
         self._nlp = nlp
+        self._spellings = spellings or {}
+        words = "|".join(re.escape(k) for k in sorted(self._spellings, key=len, reverse=True))
+        self._spelling_pattern = (
+            re.compile(rf"(?<![\w/])({words})(?![\w/])") if self._spellings else None
+        )
         self._matcher = Matcher(nlp.vocab)
         self._phrases: Dict[str, tuple] = {}
         for group, group_phrases in phrases.items():
@@ -93,22 +122,29 @@ class CrisisMatcher:
                 self._matcher.add(key, [self._token_pattern(phrase)])
                 self._phrases[key] = (group, phrase)
 
+    @classmethod
+    def from_file(cls, path: Path, spacy_model: str) -> CrisisMatcher:
+        """Read and compile a patterns file; raise `CrisisPatternError` if it is unusable."""
+        return cls(load_nlp(spacy_model), read_crisis_phrases(path), read_spelling_variants(path))
+
     def _token_pattern(self, phrase: str) -> List[Dict[str, Any]]:
+        # Lemmatize the whole phrase, as messages are: "'m" alone is not "'m" in "i'm".
         pattern: List[Dict[str, Any]] = []
-        for token in self._nlp.make_doc(phrase):
+        for token in self._nlp(phrase):
             if token.text == GAP:
                 pattern += [{"OP": "?"}] * GAP_LENGTH
             else:
-                pattern.append({"LEMMA": self._lemma(token.text)})
+                pattern.append({"LEMMA": token.lemma_ or token.text})
         return pattern
-
-    def _lemma(self, word: str) -> str:
-        return self._nlp(word)[0].lemma_ or word
 
     def first_match(self, text: str) -> Optional[CrisisMatch]:
         """The earliest phrase found in `text`, or None."""
         # Lowercase first: the lookup lemmatizer only knows lowercase forms ("Killing").
         normalized = text.lower().replace("’", "'")
+        if self._spelling_pattern is not None:
+            normalized = self._spelling_pattern.sub(
+                lambda found: self._spellings[found.group(1)], normalized
+            )
         doc = self._nlp(normalized)
         matches = sorted(self._matcher(doc), key=lambda match: (match[1], -match[2]))
         if not matches:
@@ -150,14 +186,12 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
         config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        phrases: Optional[Dict[str, List[str]]] = None,
+        matcher: Optional[CrisisMatcher] = None,
     ) -> None:
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
-        self._matcher = (
-            CrisisMatcher(load_nlp(config["spacy_model"]), phrases) if phrases else None
-        )
+        self._matcher = matcher
 
     @classmethod
     def create(
@@ -172,11 +206,11 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Check the patterns file and store its phrases with the model."""
-        phrases = read_crisis_phrases(Path(self._config["patterns"]))
-        CrisisMatcher(load_nlp(self._config["spacy_model"]), phrases)  # compiles?
+        path = Path(self._config["patterns"])
+        CrisisMatcher.from_file(path, self._config["spacy_model"])  # fails on a bad file
         with self._model_storage.write_to(self._resource) as directory:
             (directory / self.PATTERNS_FILE_NAME).write_text(
-                yaml.safe_dump(phrases, allow_unicode=True), encoding="utf-8"
+                path.read_text(encoding="utf-8"), encoding="utf-8"
             )
         return self._resource
 
@@ -191,8 +225,10 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
     ) -> CrisisRuleClassifier:
         """The component with the phrases stored at training time."""
         with model_storage.read_from(resource) as directory:
-            phrases = read_crisis_phrases(directory / cls.PATTERNS_FILE_NAME)
-        return cls(config, model_storage, resource, phrases)
+            matcher = CrisisMatcher.from_file(
+                directory / cls.PATTERNS_FILE_NAME, config["spacy_model"]
+            )
+        return cls(config, model_storage, resource, matcher)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Classify messages that contain a crisis phrase as `crisis`."""
@@ -227,7 +263,7 @@ def main(argv: List[str]) -> int:
     try:
         phrases = read_crisis_phrases()
         ensure_pipeline()
-        matcher = CrisisMatcher(load_nlp(str(PIPELINE_DIR)), phrases)
+        matcher = CrisisMatcher.from_file(CRISIS_PATTERNS_FILE, str(PIPELINE_DIR))
     except CrisisPatternError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
