@@ -63,6 +63,8 @@ class Report:
     model: str
     messages: int = 0
     accuracy: float = 0.0
+    also_in_training: int = 0
+    accuracy_excluding_training: float = 0.0
     wrong_faq_answer_rate: float = 0.0
     fallback_rate: float = 0.0
     out_of_scope_handled_rate: float = 0.0
@@ -106,6 +108,11 @@ def load_crisis_heldout(
         crisis += data["crisis"]
         negatives += [(item["text"], item["expected"]) for item in data.get("hard_negatives", [])]
     return crisis, negatives
+
+
+def training_texts(data_dir: Path = PROJECT_DIR / "data" / "nlu") -> set:
+    """Lowercased training examples, to find held-out messages that happen to match one."""
+    return {text.lower() for path in data_dir.glob("*.yml") for text, _ in load_nlu_heldout(path)}
 
 
 def label_of(parse: Dict[str, Any]) -> Tuple[str, float]:
@@ -180,6 +187,10 @@ def evaluate(parser: Parser, model: str) -> Report:
     off_topic = [p for p in predictions if p.expected == OUT_OF_SCOPE]
     report.out_of_scope_handled_rate = _rate(sum(p.correct for p in off_topic), len(off_topic))
     report.false_crisis_rate = _rate(sum(p.predicted == CRISIS for p in predictions), total)
+    seen = training_texts()
+    unseen = [p for p in predictions if p.text.lower() not in seen]
+    report.also_in_training = total - len(unseen)
+    report.accuracy_excluding_training = _rate(sum(p.correct for p in unseen), len(unseen))
     report.per_label = _per_label(predictions)
     confusions = Counter((p.expected, p.predicted) for p in predictions if not p.correct)
     report.confusions = [(e, p, n) for (e, p), n in confusions.most_common()]
@@ -216,7 +227,9 @@ def evaluate(parser: Parser, model: str) -> Report:
 def _summary_lines(report: Report) -> List[str]:
     return [
         f"Held-out questions: {report.messages}",
-        f"  right answer (faq/<key> or intent): {report.accuracy:.1%}",
+        f"  right answer (faq/<key> or intent): {report.accuracy:.1%}"
+        f" ({report.accuracy_excluding_training:.1%} without the {report.also_in_training}"
+        " short messages that also happen to be training examples)",
         f"  wrong FAQ answer: {report.wrong_faq_answer_rate:.1%}",
         f"  fell back (asked to rephrase): {report.fallback_rate:.1%}",
         f"  off-topic handled (out_of_scope or fallback): {report.out_of_scope_handled_rate:.1%}",
