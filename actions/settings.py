@@ -44,6 +44,7 @@ class ClinicSettings:
     booking_url: str
     opening_hours: OpeningHours
     time_zone: ZoneInfo
+    widget_origins: Tuple[str, ...] = ()
 
     @property
     def phone_link(self) -> str:
@@ -127,6 +128,23 @@ def _parse_opening_hours(value: Any, source: Path) -> OpeningHours:
     return hours
 
 
+def _parse_widget_origins(value: Any, source: Path) -> Tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise SettingsError(f"{source}: setting 'widget_origins' must be a list of web addresses")
+    origins = []
+    for origin in value:
+        parsed = urlparse(str(origin))
+        if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.path:
+            raise SettingsError(
+                f"{source}: setting 'widget_origins' has {origin!r}; write scheme, host and "
+                "port only, like \"https://www.clinic.com\""
+            )
+        origins.append(str(origin))
+    return tuple(origins)
+
+
 def _parse_time_zone(value: Any, source: Path) -> ZoneInfo:
     try:
         return ZoneInfo(str(value))
@@ -158,16 +176,20 @@ def load_settings(path: Optional[Path] = None) -> ClinicSettings:
         booking_url=_parse_booking_url(_require(raw, "booking_url", source), source),
         opening_hours=_parse_opening_hours(_require(raw, "opening_hours", source), source),
         time_zone=_parse_time_zone(_require(raw, "time_zone", source), source),
+        widget_origins=_parse_widget_origins(raw.get("widget_origins"), source),
     )
 
 
-def main() -> int:
-    """Check the settings file from the command line."""
+def main(argv: Optional[List[str]] = None) -> int:
+    """Check the settings file; `--widget-origins` prints the origins, one per line."""
     try:
         settings = load_settings()
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    if "--widget-origins" in (argv if argv is not None else sys.argv[1:]):
+        print("\n".join(settings.widget_origins))
+        return 0
     print(f"settings OK ({settings_path()}): phone {settings.phone}, "
           f"booking {settings.booking_url}")
     for warning in settings.warnings():

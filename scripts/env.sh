@@ -10,6 +10,7 @@ RASA="$VENV/bin/rasa"
 
 export RASA_PORT="${RASA_PORT:-5005}"
 export ACTION_PORT="${ACTION_PORT:-5055}"
+export WIDGET_PORT="${WIDGET_PORT:-8080}"
 export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://127.0.0.1:$ACTION_PORT/webhook}"
 export TRACKER_STORE_URL="${TRACKER_STORE_URL:-sqlite:///$PROJECT_DIR/var/tracker.db}"
 # The action server listens on loopback only (rasa-sdk reads SANIC_HOST).

@@ -18,15 +18,22 @@ if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
   RASA_AUTH_TOKEN="$(cat "$token_file")"
 fi
 
-cleanup() { kill "${action_pid:-}" "${rasa_pid:-}" 2>/dev/null || true; }
+# Only the pages listed in settings/clinic.yml (widget_origins) may call the Rasa server.
+mapfile -t widget_origins < <("$PY" -m actions.settings --widget-origins)
+cors=()
+if [ "${#widget_origins[@]}" -gt 0 ]; then cors=(--cors "${widget_origins[@]}"); fi
+
+cleanup() { kill "${action_pid:-}" "${rasa_pid:-}" "${web_pid:-}" 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
 "$RASA" run actions --actions actions --port "$ACTION_PORT" &
 action_pid=$!
 "$RASA" run --model models/clinic.tar.gz --interface "$RASA_HOST" --port "$RASA_PORT" \
   --endpoints endpoints.yml --credentials credentials.yml \
-  --enable-api --auth-token "$RASA_AUTH_TOKEN" &
+  --enable-api --auth-token "$RASA_AUTH_TOKEN" "${cors[@]}" &
 rasa_pid=$!
+"$PY" -m webchat.serve --port "$WIDGET_PORT" --rasa-url "http://$RASA_HOST:$RASA_PORT" &
+web_pid=$!
 
 echo "Starting: action server on 127.0.0.1:$ACTION_PORT, Rasa server on $RASA_HOST:$RASA_PORT ..."
 for _ in $(seq 1 180); do
@@ -37,6 +44,7 @@ done
 cat <<MSG
 
 The assistant is ready.
+  Demo page with the chat widget:  http://127.0.0.1:$WIDGET_PORT/
   Chat (REST):  curl -s -XPOST http://$RASA_HOST:$RASA_PORT/webhooks/rest/webhook \\
                   -d '{"sender": "me", "message": "Is ketamine FDA approved?"}'
   Parse (API):  curl -s -XPOST "http://$RASA_HOST:$RASA_PORT/model/parse?token=\$(cat var/rasa_auth_token)" \\
@@ -44,4 +52,4 @@ The assistant is ready.
   Settings:     settings/clinic.yml   Conversations: ${TRACKER_STORE_URL}
 Press Ctrl-C to stop.
 MSG
-wait -n "$action_pid" "$rasa_pid"
+wait -n "$action_pid" "$rasa_pid" "$web_pid"

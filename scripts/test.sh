@@ -5,6 +5,7 @@ source "$(dirname "$0")/env.sh"
 cd "$PROJECT_DIR"
 
 scripts/setup.sh
+scripts/setup_browser.sh
 scripts/validate.sh
 echo "Lint (ruff, mypy) ..."
 "$VENV/bin/ruff" check .

@@ -8,7 +8,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Sequence
 
 import pytest
 import requests
@@ -29,7 +29,7 @@ def free_port() -> int:
 class Servers:
     """The action server and the Rasa server, started on free loopback ports."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, cors_origins: Sequence[str] = ()) -> None:
         self.rasa_port, self.action_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.rasa_port}"
         self.env = {
@@ -49,7 +49,8 @@ class Servers:
         self.rasa = subprocess.Popen(
             [rasa, "run", "--model", str(MODEL_PATH), "--interface", "127.0.0.1",
              "--port", str(self.rasa_port), "--endpoints", "endpoints.yml",
-             "--credentials", "credentials.yml", "--enable-api", "--auth-token", TOKEN],
+             "--credentials", "credentials.yml", "--enable-api", "--auth-token", TOKEN,
+             *(["--cors", *cors_origins] if cors_origins else [])],
             cwd=PROJECT_DIR, env=self.env, stdout=self.logs[1], stderr=subprocess.STDOUT,
         )
         self._wait(self.url + "/", self.rasa)

@@ -51,6 +51,16 @@ def test_a_bad_setting_is_named(tmp_path: Path, old: str, new: str, named: str) 
         load_settings(write(tmp_path, SETTINGS_TEXT.replace(old, new)))
 
 
+def test_widget_origins_must_be_bare_web_addresses(tmp_path: Path) -> None:
+    good = SETTINGS_TEXT + 'widget_origins: ["https://www.clinic.test", "http://localhost:8080"]\n'
+    assert load_settings(write(tmp_path, good)).widget_origins == (
+        "https://www.clinic.test", "http://localhost:8080",
+    )
+    bad = SETTINGS_TEXT + 'widget_origins: ["https://www.clinic.test/chat"]\n'
+    with pytest.raises(SettingsError, match="'widget_origins'"):
+        load_settings(write(tmp_path, bad))
+
+
 def test_a_missing_or_broken_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="not found"):
         load_settings(tmp_path / "nowhere.yml")

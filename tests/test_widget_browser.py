@@ -1,0 +1,228 @@
+"""The chat widget in a real browser: the demo page from webchat/serve.py, the real Rasa server
+and action server, Chromium driven by Playwright, and an axe-core accessibility scan."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+
+from tests.conftest import MODEL_PATH, PROJECT_DIR
+from tests.test_end_to_end import BOOKING_URL, Servers, free_port
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+AXE = PROJECT_DIR / "webchat" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = PROJECT_DIR / "reports" / "widget"
+REPLY_MS = 30_000  # how long a bot reply may take
+PHONE, PHONE_LINK = "415-249-2580", "tel:+14152492580"
+WEBHOOK = "**/webhooks/rest/webhook"
+
+
+class Site:
+    """The servers plus webchat/serve.py, which serves the demo page pointing at Rasa."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.url = f"http://127.0.0.1:{free_port()}"
+        self.servers = Servers(tmp, cors_origins=[self.url])
+        self.log = open(tmp / "webchat.log", "w")
+        self.web = subprocess.Popen(
+            [sys.executable, "-m", "webchat.serve", "--port", self.url.rsplit(":", 1)[1],
+             "--rasa-url", self.servers.url],
+            cwd=PROJECT_DIR, env=self.servers.env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        Servers._wait(self.url + "/", self.web, seconds=30)
+
+    def stop(self) -> None:
+        self.web.terminate()
+        self.web.wait(timeout=10)
+        self.log.close()
+        self.servers.stop()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    assert MODEL_PATH.exists(), "no trained model: the test command trains one first"
+    started = Site(tmp_path_factory.mktemp("widget"))
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Chromium is missing: apt-get install -y chromium"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def new_page(browser: Browser, site: Site, **options: object) -> Page:
+    page = browser.new_context(viewport={"width": 1280, "height": 800}, **options).new_page()
+    page.goto(site.url + "/")
+    return page
+
+
+@pytest.fixture
+def page(browser: Browser, site: Site) -> Iterator[Page]:
+    opened = new_page(browser, site)  # a fresh context: empty localStorage, a new visitor
+    yield opened
+    opened.context.close()
+
+
+def open_chat(page: Page) -> None:
+    launcher = page.get_by_role("button", name="Chat with us")
+    if launcher.get_attribute("aria-expanded") != "true":
+        launcher.click()
+    expect(page.get_by_role("dialog", name="Ketamine Infusion Clinic")).to_be_visible()
+
+
+def ask(page: Page, text: str) -> None:
+    box = page.get_by_label("Type your message")
+    box.fill(text)
+    box.press("Enter")
+
+
+def bot_says(page: Page, text: str) -> None:
+    expect(page.locator(".cc-msg-bot", has_text=text).first).to_be_visible(timeout=REPLY_MS)
+
+
+def sender_id(page: Page) -> str:
+    return str(page.evaluate("JSON.parse(localStorage.getItem('bakc-chat')).senderId"))
+
+
+def test_a_keyboard_visitor_opens_the_chat_gets_the_fda_answer_and_escape_closes_it(
+    page: Page,
+) -> None:
+    launcher = page.get_by_role("button", name="Chat with us")
+    for _ in range(50):  # Tab through the page's links until the launcher has the focus
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('cc-launcher')"):
+            break
+    expect(launcher).to_be_focused()
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    page.keyboard.press("Enter")
+    expect(launcher).to_have_attribute("aria-expanded", "true")
+    expect(page.get_by_label("Type your message")).to_be_focused()
+    expect(page.get_by_role("log")).to_have_attribute("aria-live", "polite")
+    page.keyboard.type("is ketamine FDA approved?")
+    page.keyboard.press("Enter")
+    expect(page.locator(".cc-msg-user")).to_contain_text("is ketamine FDA approved?")
+    bot_says(page, "2019")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(launcher).to_be_focused()
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+
+
+def test_a_suggestion_button_sends_its_question_and_the_bot_answers(page: Page) -> None:
+    open_chat(page)
+    page.get_by_role("button", name="Say hello").click()
+    bot_says(page, "automated assistant")
+    suggestion = page.get_by_role("button", name="Which conditions does it treat?")
+    expect(suggestion).to_be_visible(timeout=REPLY_MS)
+    suggestion.click()
+    expect(page.locator(".cc-msg-user").last).to_contain_text("Which conditions does it treat?")
+    bot_says(page, "fibromyalgia")
+    expect(page.get_by_role("button", name="Is it FDA approved?")).to_have_count(0)  # old ones go
+    expect(page.get_by_role("button", name="Yes, book a consultation")).to_be_visible()
+    expect(page.get_by_label("Type your message")).to_be_focused()
+
+
+def test_asking_to_book_shows_a_booking_link_in_a_new_tab_and_a_phone_link(page: Page) -> None:
+    open_chat(page)
+    ask(page, "I'd like to book")
+    booking = page.locator(f'.cc-msg-bot a[href="{BOOKING_URL}"]')
+    expect(booking).to_be_visible(timeout=REPLY_MS)
+    expect(booking).to_have_attribute("target", "_blank")
+    expect(booking).to_have_attribute("rel", "noopener noreferrer")
+    expect(page.locator(f'.cc-msg-bot a[href="{PHONE_LINK}"]')).to_be_visible()
+    bot_says(page, PHONE)
+
+
+def test_the_conversation_survives_a_reload_and_restart_starts_afresh(page: Page) -> None:
+    open_chat(page)
+    ask(page, "is ketamine FDA approved?")
+    bot_says(page, "2019")
+    visitor = sender_id(page)
+    page.reload()
+    open_chat(page)
+    expect(page.locator(".cc-msg-user")).to_contain_text("is ketamine FDA approved?")
+    bot_says(page, "2019")
+    assert sender_id(page) == visitor
+    page.get_by_role("button", name="Start a new conversation").click()
+    expect(page.locator(".cc-msg")).to_have_count(0)
+    expect(page.get_by_role("button", name="Say hello")).to_be_visible()
+    assert sender_id(page) != visitor
+    page.reload()
+    open_chat(page)
+    expect(page.locator(".cc-msg")).to_have_count(0)
+
+
+def test_an_unreachable_server_shows_the_phone_and_retry_resends_the_kept_message(
+    page: Page,
+) -> None:
+    open_chat(page)
+    page.route(WEBHOOK, lambda route: route.abort("connectionrefused"))
+    ask(page, "is ketamine FDA approved?")
+    error = page.get_by_role("alert")
+    expect(error).to_contain_text("couldn't reach")
+    expect(error.get_by_role("link", name=PHONE)).to_have_attribute("href", PHONE_LINK)
+    expect(page.locator(".cc-msg-user.cc-failed")).to_contain_text("is ketamine FDA approved?")
+
+    def unavailable(route: Route) -> None:  # a non-2xx answer is an error too
+        route.fulfill(status=503, body="[]", headers={"Access-Control-Allow-Origin": "*"})
+
+    page.unroute(WEBHOOK)
+    page.route(WEBHOOK, unavailable)
+    error.get_by_role("button", name="Retry").click()
+    expect(page.get_by_role("alert").get_by_role("link", name=PHONE)).to_be_visible()
+    page.unroute(WEBHOOK)
+    page.get_by_role("button", name="Retry").click()
+    bot_says(page, "2019")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.locator(".cc-msg-user", has_text="FDA approved")).to_have_count(1)
+    expect(page.locator(".cc-failed")).to_have_count(0)
+
+
+def serious_violations(page: Page) -> list:
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("async () => (await axe.run(document)).violations")
+    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    for violation in serious:
+        nodes = [node["target"] for node in violation["nodes"]]
+        print(f"axe {violation['impact']}: {violation['id']}: {violation['help']} {nodes}")
+    return serious
+
+
+def test_the_open_widget_passes_axe_and_fits_desktop_and_phone_screens(
+    browser: Browser, site: Site
+) -> None:
+    assert AXE.exists(), "axe-core is missing: cd webchat && npm ci"
+    page = new_page(browser, site, bypass_csp=True)  # add_script_tag injects axe inline
+    try:
+        open_chat(page)
+        page.get_by_role("button", name="Say hello").click()
+        suggestion = page.get_by_role("button", name="Book a consultation")
+        expect(suggestion).to_be_visible(timeout=REPLY_MS)
+        suggestion.click()  # its payload is /book_consultation; the visitor sees the title
+        bot_says(page, PHONE)
+        expect(page.locator(".cc-msg-user").last).to_have_text("You said: Book a consultation")
+        assert serious_violations(page) == []
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "desktop.png"))
+        page.set_viewport_size({"width": 375, "height": 740})
+        panel = page.get_by_role("dialog").bounding_box()
+        assert panel is not None and panel["width"] == 375 and panel["x"] == 0
+        assert serious_violations(page) == []
+        page.screenshot(path=str(SCREENSHOTS / "phone.png"))
+    finally:
+        page.context.close()

@@ -1,0 +1,390 @@
+/*
+ * Clinic chat widget: one script tag and one stylesheet, no framework, no build step.
+ *
+ *   <link rel="stylesheet" href="/clinic-chat.css">
+ *   <script src="/clinic-chat.js" data-server-url="https://chat.example.org"
+ *           data-title="Clinic assistant" data-phone="415-249-2580" defer></script>
+ *
+ * Talks to Rasa's REST channel (POST {server}/webhooks/rest/webhook). Message text is always
+ * rendered as text (textContent); links are built as DOM nodes, never from HTML strings.
+ * See README.md in this folder for every attribute.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript || document.querySelector("script[data-server-url]");
+  var data = (script && script.dataset) || {};
+  var config = {
+    serverUrl: (data.serverUrl || "").replace(/\/+$/, ""),
+    title: data.title || "Clinic assistant",
+    primaryColor: data.primaryColor || "",
+    greeting: data.greeting || "hi",
+    phone: data.phone || "",
+    storageKey: data.storageKey || "clinic-chat",
+    timeoutMs: 45000,
+    maxMessages: 200
+  };
+  var URL_PATTERN = /https?:\/\/[^\s<>"']+/g;
+  var NEW_TAB = " (opens in a new tab)";
+  var uid = 0;
+
+  // ---- storage: sender id, transcript and open state survive reloads and other pages ----
+  var memory = {};
+  function load() {
+    var raw = null;
+    try { raw = window.localStorage.getItem(config.storageKey); } catch (e) { raw = memory.v; }
+    try {
+      var parsed = JSON.parse(raw);
+      if (parsed && typeof parsed.senderId === "string" && Array.isArray(parsed.messages)) {
+        return parsed;
+      }
+    } catch (e) { /* start afresh below */ }
+    return { senderId: newSenderId(), messages: [], open: false };
+  }
+  function save() {
+    state.messages = state.messages.slice(-config.maxMessages);
+    var raw = JSON.stringify(state);
+    try { window.localStorage.setItem(config.storageKey, raw); } catch (e) { memory.v = raw; }
+  }
+  function newSenderId() {
+    if (window.crypto && window.crypto.randomUUID) return "web-" + window.crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return "web-" + Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+  function telLink(phone) {
+    var digits = phone.replace(/\D/g, "");
+    if (digits.length === 10) digits = "1" + digits;
+    return "tel:+" + digits;
+  }
+
+  // ---- DOM helpers ----
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text) node.textContent = text;
+    return node;
+  }
+  function srOnly(text) { return el("span", "cc-sr-only", text); }
+  function icon(paths) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    paths.forEach(function (d) {
+      var path = document.createElementNS(ns, "path");
+      path.setAttribute("d", d);
+      svg.appendChild(path);
+    });
+    return svg;
+  }
+  function safeHref(url, type) {
+    url = String(url || "").trim();
+    if (type === "phone") return /^tel:/i.test(url) ? url : telLink(url);
+    return /^https?:\/\//i.test(url) ? url : null;
+  }
+  function externalLink(href, className, label) {
+    var a = el("a", className, label);
+    a.href = href;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    a.appendChild(srOnly(NEW_TAB));
+    return a;
+  }
+  // Text with its http(s) URLs turned into links, built node by node.
+  function richText(target, text) {
+    var last = 0;
+    String(text).replace(URL_PATTERN, function (match, offset) {
+      var url = match.replace(/[.,;:!?)\]]+$/, "");
+      target.appendChild(document.createTextNode(text.slice(last, offset)));
+      target.appendChild(externalLink(url, "cc-inline-link", url));
+      last = offset + url.length;
+      return match;
+    });
+    target.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  // ---- the widget's elements ----
+  var state = load();
+  var busy = false;
+  var panelId = "cc-panel-" + Math.random().toString(36).slice(2, 8);
+  var root = el("div", "cc-root");
+  if (config.primaryColor && window.CSS && CSS.supports("color", config.primaryColor)) {
+    root.style.setProperty("--cc-primary", config.primaryColor);
+  }
+
+  var launcher = el("button", "cc-launcher");
+  launcher.type = "button";
+  launcher.setAttribute("aria-expanded", "false");
+  launcher.setAttribute("aria-controls", panelId);
+  launcher.appendChild(icon(["M4 4h16v11H8l-4 4z"]));
+  launcher.appendChild(el("span", "cc-launcher-label", "Chat with us"));
+
+  var panel = el("section", "cc-panel");
+  panel.id = panelId;
+  panel.hidden = true;
+  panel.setAttribute("role", "dialog");
+  panel.setAttribute("aria-label", config.title);
+
+  var header = el("div", "cc-header");
+  var heading = el("div", "cc-heading");
+  heading.appendChild(el("h2", "cc-title", config.title));
+  heading.appendChild(el("p", "cc-subtitle", "Automated assistant, not a clinician"));
+  var restartButton = el("button", "cc-icon-button cc-restart");
+  restartButton.type = "button";
+  restartButton.setAttribute("aria-label", "Start a new conversation");
+  restartButton.title = "Start a new conversation";
+  restartButton.appendChild(icon(["M12 5V2L7 6l5 4V7a6 6 0 1 1-6 6H4a8 8 0 1 0 8-8z"]));
+  var closeButton = el("button", "cc-icon-button cc-close");
+  closeButton.type = "button";
+  closeButton.setAttribute("aria-label", "Close chat");
+  closeButton.title = "Close chat";
+  closeButton.appendChild(icon(["M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z"]));
+  header.appendChild(heading);
+  header.appendChild(restartButton);
+  header.appendChild(closeButton);
+
+  var notice = el("p", "cc-notice",
+    "In a crisis or emergency, call 911, or call or text 988. This chat is not watched live.");
+
+  var log = el("div", "cc-messages");
+  log.setAttribute("role", "log");
+  log.setAttribute("aria-live", "polite");
+  log.setAttribute("aria-label", "Conversation");
+  log.tabIndex = 0;
+
+  var form = el("form", "cc-form");
+  var inputId = "cc-input-" + panelId;
+  var label = el("label", "cc-sr-only", "Type your message");
+  label.htmlFor = inputId;
+  var input = el("input", "cc-input");
+  input.id = inputId;
+  input.type = "text";
+  input.autocomplete = "off";
+  input.maxLength = 1000;
+  input.placeholder = "Type your question…";
+  var sendButton = el("button", "cc-send", "Send");
+  sendButton.type = "submit";
+  form.appendChild(label);
+  form.appendChild(input);
+  form.appendChild(sendButton);
+
+  panel.appendChild(header);
+  panel.appendChild(notice);
+  panel.appendChild(log);
+  panel.appendChild(form);
+  root.appendChild(panel);
+  root.appendChild(launcher);
+
+  // ---- rendering ----
+  function scrollDown() { log.scrollTop = log.scrollHeight; }
+
+  function renderIntro() {
+    var intro = el("div", "cc-intro");
+    intro.appendChild(el("p", null,
+      "Hello! Ask me about ketamine infusion therapy, or get help booking a consultation."));
+    var hello = el("button", "cc-quick", "Say hello");
+    hello.type = "button";
+    hello.addEventListener("click", function () { send(config.greeting, config.greeting); });
+    intro.appendChild(hello);
+    log.appendChild(intro);
+  }
+
+  function renderButtons(bubble, buttons, withQuickReplies) {
+    var links = el("div", "cc-links");
+    var quick = el("div", "cc-quick-replies");
+    quick.setAttribute("role", "group");
+    quick.setAttribute("aria-label", "Suggestions");
+    (buttons || []).forEach(function (b) {
+      if (!b || !b.title) return;
+      if (b.type === "web_url" || b.type === "phone") {
+        var href = safeHref(b.url, b.type);
+        if (!href) return;
+        var a = b.type === "phone" ? el("a", "cc-link-button", b.title)
+          : externalLink(href, "cc-link-button", b.title);
+        a.href = href;
+        links.appendChild(a);
+      } else if (withQuickReplies && b.payload) {
+        var q = el("button", "cc-quick", b.title);
+        q.type = "button";
+        q.addEventListener("click", function () { send(b.payload, b.title); });
+        quick.appendChild(q);
+      }
+    });
+    if (links.childNodes.length) bubble.appendChild(links);
+    if (quick.childNodes.length) log.appendChild(quick);
+  }
+
+  function renderMessage(message, isLatestTurn) {
+    var fromUser = message.from === "user";
+    var row = el("div", "cc-msg " + (fromUser ? "cc-msg-user" : "cc-msg-bot"));
+    var bubble = el("div", "cc-bubble");
+    bubble.appendChild(srOnly(fromUser ? "You said: " : "Assistant said: "));
+    var body = el("p", "cc-text");
+    richText(body, message.text || "");
+    bubble.appendChild(body);
+    row.appendChild(bubble);
+    log.appendChild(row);
+    if (fromUser && message.failed) markFailed(row);
+    if (!fromUser) renderButtons(bubble, message.buttons, isLatestTurn);
+    return row;
+  }
+
+  function markFailed(row) {
+    row.classList.add("cc-failed");
+    if (!row.querySelector(".cc-status")) row.appendChild(el("span", "cc-status", "Not sent"));
+  }
+
+  function renderError(message, row) {
+    var box = el("div", "cc-error");
+    box.setAttribute("role", "alert");
+    var p = el("p", null, "Sorry, we couldn't reach our assistant just now. Your message is kept: " +
+      "press Retry to send it again");
+    if (config.phone) {
+      p.appendChild(document.createTextNode(", or call us at "));
+      var tel = el("a", "cc-inline-link", config.phone);
+      tel.href = telLink(config.phone);
+      p.appendChild(tel);
+    }
+    p.appendChild(document.createTextNode("."));
+    var retry = el("button", "cc-retry", "Retry");
+    retry.type = "button";
+    retry.addEventListener("click", function () {
+      if (busy) return;
+      box.remove();
+      row.remove();
+      var index = state.messages.indexOf(message);
+      if (index >= 0) state.messages.splice(index, 1);
+      send(message.payload || message.text, message.text);
+    });
+    box.appendChild(p);
+    box.appendChild(retry);
+    log.appendChild(box);
+  }
+
+  function renderAll() {
+    log.textContent = "";
+    if (!state.messages.length) renderIntro();
+    var lastUser = -1;
+    state.messages.forEach(function (m, i) { if (m.from === "user") lastUser = i; });
+    state.messages.forEach(function (m, i) {
+      var row = renderMessage(m, i > lastUser);
+      if (m.failed && i === state.messages.length - 1) renderError(m, row);
+    });
+    scrollDown();
+  }
+
+  // ---- talking to Rasa ----
+  function send(payload, shownText) {
+    payload = String(payload || "").trim();
+    if (!payload || busy) return false;
+    busy = true;
+    var conversation = state;
+    Array.prototype.forEach.call(log.querySelectorAll(".cc-intro, .cc-quick-replies, .cc-error"),
+      function (node) { node.remove(); });
+    var message = { from: "user", text: shownText || payload };
+    if (payload !== message.text) message.payload = payload;
+    state.messages.push(message);
+    save();
+    var row = renderMessage(message, false);
+    var typing = el("div", "cc-typing");
+    typing.appendChild(srOnly("The assistant is typing"));
+    for (var i = 0; i < 3; i++) typing.appendChild(el("span", "cc-dot"));
+    log.appendChild(typing);
+    scrollDown();
+
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = setTimeout(function () { if (controller) controller.abort(); }, config.timeoutMs);
+    fetch(config.serverUrl + "/webhooks/rest/webhook", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: state.senderId, message: payload }),
+      signal: controller ? controller.signal : undefined
+    }).then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.json();
+    }).then(function (replies) {
+      typing.remove();
+      if (state !== conversation) return; // restarted meanwhile: drop the old answer
+      (Array.isArray(replies) ? replies : []).forEach(function (reply) {
+        if (!reply || (!reply.text && !reply.buttons)) return;
+        var bot = { from: "bot", text: reply.text || "" };
+        if (Array.isArray(reply.buttons) && reply.buttons.length) bot.buttons = reply.buttons;
+        state.messages.push(bot);
+        renderMessage(bot, true);
+      });
+      save();
+    }).catch(function () {
+      typing.remove();
+      if (state !== conversation) return;
+      message.failed = true;
+      save();
+      markFailed(row);
+      renderError(message, row);
+    }).then(function () {
+      clearTimeout(timer);
+      if (state === conversation) busy = false;
+      scrollDown();
+    });
+    return true;
+  }
+
+  // ---- opening, closing, restarting ----
+  function setOpen(open, moveFocus) {
+    panel.hidden = !open;
+    root.classList.toggle("cc-open", open);
+    launcher.setAttribute("aria-expanded", String(open));
+    state.open = open;
+    save();
+    if (open) {
+      scrollDown();
+      if (moveFocus) input.focus();
+    } else if (moveFocus) {
+      launcher.focus();
+    }
+  }
+
+  launcher.addEventListener("click", function () { setOpen(panel.hidden, true); });
+  closeButton.addEventListener("click", function () { setOpen(false, true); });
+  restartButton.addEventListener("click", function () {
+    state = { senderId: newSenderId(), messages: [], open: true };
+    busy = false;
+    save();
+    renderAll();
+    input.focus();
+  });
+  root.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && !panel.hidden) {
+      event.preventDefault();
+      setOpen(false, true);
+    }
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (send(input.value)) input.value = "";
+    input.focus();
+  });
+  // Keep the focus in the panel when a clicked suggestion disappears.
+  log.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest(".cc-quick")) input.focus();
+  });
+  // Another tab of the same site changed the conversation: show it here too.
+  window.addEventListener("storage", function (event) {
+    if (event.key !== config.storageKey || busy) return;
+    var open = state.open;
+    state = load();
+    state.open = open;
+    renderAll();
+  });
+
+  function mount() {
+    document.body.appendChild(root);
+    renderAll();
+    if (state.open) setOpen(true, false);
+  }
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
+})();
