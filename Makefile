@@ -23,8 +23,8 @@ run:  ## Set up, train if needed, start the action server and the Rasa server
 test:  ## Set up, train if needed, and run every test
 	scripts/test.sh
 
-evaluate: train  ## Score the model on the held-out questions (report in reports/heldout/)
-	source scripts/env.sh && "$$PY" -m evaluation.heldout
+evaluate: install  ## Train if needed, score the held-out files, write reports/heldout/
+	scripts/evaluate.sh
 
 lint: install  ## ruff and mypy
 	source scripts/env.sh && "$$VENV/bin/ruff" check . && "$$VENV/bin/mypy"

@@ -9,11 +9,12 @@ import logging
 import sys
 
 from actions.crisis import ActionCrisisContact
+from actions.did_you_mean import ActionDidYouMean
 from actions.faq_follow_up import ActionFaqFollowUp
 from actions.handoff import ActionHandoff
 from actions.settings import SettingsError, load_settings, settings_path
 
-__all__ = ["ActionCrisisContact", "ActionFaqFollowUp", "ActionHandoff"]
+__all__ = ["ActionCrisisContact", "ActionDidYouMean", "ActionFaqFollowUp", "ActionHandoff"]
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""What follows an FAQ answer: an offer to book, or the handoff where the article is silent."""
+"""What follows an FAQ answer: related topics and an offer to book, or the handoff."""
 
 from __future__ import annotations
 
@@ -13,12 +13,23 @@ from actions.handoff import CRISIS_REMINDER, SettingsMixin, phone_button
 
 FAQ_TOPICS_FILE = Path(__file__).resolve().parent.parent / "settings" / "faq_topics.yml"
 RETRIEVAL_INTENT = "faq"
-OFFER_TO_BOOK = "Would you like to book a consultation to talk about whether it could help you?"
+OFFER_TO_BOOK = (
+    "Would you like to book a consultation to talk about whether it could help you? "
+    "You can also ask me about a related topic."
+)
+BOOK_BUTTON = {"title": "Book a consultation", "payload": "/book_consultation"}
+
+Topics = Dict[str, Dict[str, Any]]
 
 
-def load_faq_topics(path: Path = FAQ_TOPICS_FILE) -> Dict[str, Dict[str, Any]]:
-    """FAQ key -> {title, answered_by_article}."""
+def load_faq_topics(path: Path = FAQ_TOPICS_FILE) -> Topics:
+    """FAQ key -> {title, answered_by_article, related}."""
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def topic_button(topics: Topics, key: str) -> Dict[str, str]:
+    """A quick reply that asks the topic's question."""
+    return {"title": topics[key]["title"], "payload": topics[key]["title"]}
 
 
 def answered_faq_key(tracker: Tracker) -> Optional[str]:
@@ -29,32 +40,35 @@ def answered_faq_key(tracker: Tracker) -> Optional[str]:
     return response_key[len(prefix):] if response_key.startswith(prefix) else None
 
 
-class ActionFaqFollowUp(SettingsMixin, Action):
-    """After an FAQ answer: hand off where the article is silent, else offer to book."""
+class TopicsMixin:
+    """Reads settings/faq_topics.yml once."""
 
-    _topics: Optional[Dict[str, Dict[str, Any]]] = None
+    _topics: Optional[Topics] = None
+
+    @property
+    def topics(self) -> Topics:
+        """The FAQ topic list."""
+        if self._topics is None:
+            self._topics = load_faq_topics()
+        return self._topics
+
+
+class ActionFaqFollowUp(SettingsMixin, TopicsMixin, Action):
+    """After an FAQ answer: hand off where the article is silent, else offer to book."""
 
     def name(self) -> str:
         """The action's name in the domain."""
         return "action_faq_follow_up"
 
-    @property
-    def topics(self) -> Dict[str, Dict[str, Any]]:
-        """The FAQ topic list, read once."""
-        if self._topics is None:
-            self._topics = load_faq_topics()
-        return self._topics
-
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         """Send the follow-up for the topic just answered."""
-        key = answered_faq_key(tracker)
-        answered = self.topics.get(key or "", {}).get("answered_by_article", False)
-        crisis_mode = bool(tracker.get_slot("crisis_mode"))
-        if crisis_mode:
+        key = answered_faq_key(tracker) or ""
+        topic = self.topics.get(key, {})
+        if tracker.get_slot("crisis_mode"):
             # After a crisis message: no booking pitch, the resources stay in reach.
-            if answered:
+            if topic.get("answered_by_article"):
                 dispatcher.utter_message(text=CRISIS_REMINDER)
             else:
                 dispatcher.utter_message(
@@ -62,15 +76,10 @@ class ActionFaqFollowUp(SettingsMixin, Action):
                     f"{CRISIS_REMINDER}",
                     buttons=[phone_button(self.settings)],
                 )
-        elif not answered:
+        elif not topic.get("answered_by_article"):
             handoff = self.handoff(tracker, phone_first=False)
             dispatcher.utter_message(text=handoff.text, buttons=handoff.buttons)
         else:
-            dispatcher.utter_message(
-                text=OFFER_TO_BOOK,
-                buttons=[
-                    {"title": "Yes, book a consultation", "payload": "/book_consultation"},
-                    {"title": "No, thanks", "payload": "/deny"},
-                ],
-            )
+            related = [topic_button(self.topics, other) for other in topic.get("related", [])]
+            dispatcher.utter_message(text=OFFER_TO_BOOK, buttons=[*related, BOOK_BUTTON])
         return []

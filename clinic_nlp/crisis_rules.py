@@ -179,6 +179,10 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
         return {
             "patterns": str(CRISIS_PATTERNS_FILE.relative_to(PROJECT_DIR)),
             "spacy_model": "build/spacy/clinic_en",
+            # Also treat a message as a crisis when the classifier gives `crisis` at least
+            # this confidence, even if another intent won: a miss costs far more than a
+            # false alarm. 0 turns this off.
+            "classifier_floor": 0.08,
         }
 
     def __init__(
@@ -230,14 +234,25 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
             )
         return cls(config, model_storage, resource, matcher)
 
+    def _classifier_floor_reason(self, message: Message) -> Optional[Dict[str, str]]:
+        floor = float(self._config.get("classifier_floor") or 0.0)
+        ranking = message.get(INTENT_RANKING_KEY) or []
+        confidence = next(
+            (r["confidence"] for r in ranking if r.get("name") == CRISIS_INTENT), 0.0
+        )
+        if floor <= 0 or confidence < floor:
+            return None
+        return {"group": "classifier", "pattern": f"crisis confidence {confidence:.2f} >= {floor}"}
+
     def process(self, messages: List[Message]) -> List[Message]:
-        """Classify messages that contain a crisis phrase as `crisis`."""
+        """Classify messages that contain a crisis phrase, or likely crisis, as `crisis`."""
         if self._matcher is None:
             return messages
         for message in messages:
             text = message.get(TEXT)
             match = self._matcher.first_match(text) if text else None
-            if match is None:
+            why = match.as_dict() if match else self._classifier_floor_reason(message)
+            if why is None:
                 continue
             classifier_intent = (message.get(INTENT) or {}).get("name")
             ranking = [
@@ -251,8 +266,9 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
                 [{"name": CRISIS_INTENT, "confidence": 1.0}, *ranking],
                 add_to_output=True,
             )
-            why = {**match.as_dict(), "classifier_intent": classifier_intent}
-            message.set(PARSE_KEY, why, add_to_output=True)
+            message.set(
+                PARSE_KEY, {**why, "classifier_intent": classifier_intent}, add_to_output=True
+            )
         return messages
 
 

@@ -23,7 +23,7 @@ import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 HELDOUT_DIR = PROJECT_DIR / "tests" / "heldout"
-NLU_HELDOUT_FILE = HELDOUT_DIR / "nlu_heldout.yml"
+NLU_HELDOUT_FILES = sorted(HELDOUT_DIR.glob("nlu_heldout*.yml"))
 CRISIS_HELDOUT_FILES = sorted(HELDOUT_DIR.glob("crisis_heldout*.yml"))
 DEFAULT_MODEL = PROJECT_DIR / "models" / "clinic.tar.gz"
 DEFAULT_REPORT_DIR = PROJECT_DIR / "reports" / "heldout"
@@ -42,6 +42,22 @@ class Prediction:
     predicted: str
     confidence: float
     crisis_rule: Optional[str] = None
+    # What the classifiers said before any fallback: for the threshold curve.
+    raw_label: str = ""
+    raw_confidence: float = 0.0
+    runner_up_confidence: float = 0.0
+    topic_confidence: float = 1.0
+
+    def label_at(self, intent_threshold: float, topic_threshold: float, ambiguity: float) -> str:
+        """The label these thresholds would give (crisis and rule decisions kept as they are)."""
+        if self.predicted == CRISIS:
+            return CRISIS
+        unsure = (
+            self.raw_confidence < intent_threshold
+            or self.raw_confidence - self.runner_up_confidence < ambiguity
+            or (self.raw_label.startswith("faq/") and self.topic_confidence < topic_threshold)
+        )
+        return FALLBACK if unsure else self.raw_label
 
     @property
     def correct(self) -> bool:
@@ -63,6 +79,7 @@ class Report:
     model: str
     messages: int = 0
     accuracy: float = 0.0
+    in_scope_accuracy: float = 0.0
     also_in_training: int = 0
     accuracy_excluding_training: float = 0.0
     wrong_faq_answer_rate: float = 0.0
@@ -80,12 +97,15 @@ class Report:
     hard_negatives_flagged_crisis: List[str] = field(default_factory=list)
     parse_ms_p50: float = 0.0
     parse_ms_p95: float = 0.0
+    training: Dict[str, Any] = field(default_factory=dict)
+    per_file: Dict[str, Dict[str, float]] = field(default_factory=dict)
+    threshold_curve: List[Dict[str, float]] = field(default_factory=list)
     per_label: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     confusions: List[Tuple[str, str, int]] = field(default_factory=list)
     errors: List[Dict[str, Any]] = field(default_factory=list)
 
 
-def load_nlu_heldout(path: Path = NLU_HELDOUT_FILE) -> List[Tuple[str, str]]:
+def load_nlu_file(path: Path) -> List[Tuple[str, str]]:
     """(text, expected label) pairs from a Rasa-format NLU file."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     pairs = []
@@ -95,6 +115,11 @@ def load_nlu_heldout(path: Path = NLU_HELDOUT_FILE) -> List[Tuple[str, str]]:
             if text.startswith("- "):
                 pairs.append((text[2:].strip(), block["intent"]))
     return pairs
+
+
+def load_nlu_heldout(paths: Iterable[Path] = NLU_HELDOUT_FILES) -> List[Tuple[str, str]]:
+    """(text, expected label) pairs from every held-out NLU file."""
+    return [pair for path in paths for pair in load_nlu_file(path)]
 
 
 def load_crisis_heldout(
@@ -112,7 +137,7 @@ def load_crisis_heldout(
 
 def training_texts(data_dir: Path = PROJECT_DIR / "data" / "nlu") -> set:
     """Lowercased training examples, to find held-out messages that happen to match one."""
-    return {text.lower() for path in data_dir.glob("*.yml") for text, _ in load_nlu_heldout(path)}
+    return {text.lower() for path in data_dir.glob("*.yml") for text, _ in load_nlu_file(path)}
 
 
 def label_of(parse: Dict[str, Any]) -> Tuple[str, float]:
@@ -154,7 +179,19 @@ class Parser:
         parse = self.parse(text)
         predicted, confidence = label_of(parse)
         rule = (parse.get("crisis_rule") or {}).get("pattern")
-        return Prediction(text, expected, predicted, confidence, rule)
+        ranking = [r for r in parse.get("intent_ranking") or [] if r["name"] != FALLBACK]
+        raw = ranking[0] if ranking else {"name": FALLBACK, "confidence": 0.0}
+        selector = ((parse.get("response_selector") or {}).get("faq") or {}).get("ranking") or []
+        raw_label = raw["name"]
+        if raw_label == "faq" and selector:
+            raw_label = selector[0].get("intent_response_key") or "faq/?"
+        return Prediction(
+            text, expected, predicted, confidence, rule,
+            raw_label=raw_label,
+            raw_confidence=float(raw["confidence"]),
+            runner_up_confidence=float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0,
+            topic_confidence=float(selector[0]["confidence"]) if selector else 1.0,
+        )
 
 
 def _rate(count: int, total: int) -> float:
@@ -178,7 +215,15 @@ def _per_label(predictions: Iterable[Prediction]) -> Dict[str, Dict[str, Any]]:
 def evaluate(parser: Parser, model: str) -> Report:
     """Run every held-out file through the parser and compute the figures."""
     report = Report(model=model)
-    predictions = [parser.predict(text, label) for text, label in load_nlu_heldout()]
+    predictions: List[Prediction] = []
+    for path in NLU_HELDOUT_FILES:
+        in_file = [parser.predict(text, label) for text, label in load_nlu_file(path)]
+        report.per_file[path.name] = {
+            "n": len(in_file),
+            "accuracy": _rate(sum(p.correct for p in in_file), len(in_file)),
+            "wrong_faq_answer_rate": _rate(sum(p.wrong_faq_answer for p in in_file), len(in_file)),
+        }
+        predictions += in_file
     total = len(predictions)
     report.messages = total
     report.accuracy = _rate(sum(p.correct for p in predictions), total)
@@ -187,6 +232,9 @@ def evaluate(parser: Parser, model: str) -> Report:
     off_topic = [p for p in predictions if p.expected == OUT_OF_SCOPE]
     report.out_of_scope_handled_rate = _rate(sum(p.correct for p in off_topic), len(off_topic))
     report.false_crisis_rate = _rate(sum(p.predicted == CRISIS for p in predictions), total)
+    in_scope = [p for p in predictions if p.expected != OUT_OF_SCOPE]
+    report.in_scope_accuracy = _rate(sum(p.correct for p in in_scope), len(in_scope))
+    report.threshold_curve = threshold_curve(predictions)
     seen = training_texts()
     unseen = [p for p in predictions if p.text.lower() not in seen]
     report.also_in_training = total - len(unseen)
@@ -201,9 +249,10 @@ def evaluate(parser: Parser, model: str) -> Report:
     for text in crisis_texts:
         parse = parser.parse(text)
         rule = parse.get("crisis_rule") or {}
-        by_rule = bool(rule)
+        by_rule = bool(rule) and rule.get("group") != "classifier"
         classifier_intent = rule["classifier_intent"] if rule else label_of(parse)[0]
-        by_classifier = classifier_intent == CRISIS
+        # A crisis below the classifier's top answer but above the floor counts as its catch.
+        by_classifier = classifier_intent == CRISIS or rule.get("group") == "classifier"
         report.crisis_by_rule_only += by_rule and not by_classifier
         report.crisis_by_classifier_only += by_classifier and not by_rule
         report.crisis_by_both += by_rule and by_classifier
@@ -224,9 +273,44 @@ def evaluate(parser: Parser, model: str) -> Report:
     return report
 
 
+def threshold_curve(
+    predictions: List[Prediction], ambiguity: float = 0.1
+) -> List[Dict[str, float]]:
+    """Wrong FAQ answers vs fallbacks for a grid of intent and topic thresholds."""
+    curve = []
+    for intent_threshold in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+        for topic_threshold in (0.0, 0.3, 0.4, 0.5, 0.6, 0.7):
+            labels = [p.label_at(intent_threshold, topic_threshold, ambiguity) for p in predictions]
+            right = sum(
+                label == p.expected or (p.expected == OUT_OF_SCOPE and label == FALLBACK)
+                for label, p in zip(labels, predictions, strict=True)
+            )
+            curve.append({
+                "intent_threshold": intent_threshold,
+                "topic_threshold": topic_threshold,
+                "wrong_faq_answer_rate": _rate(sum(
+                    label.startswith("faq/") and label != p.expected
+                    for label, p in zip(labels, predictions, strict=True)
+                ), len(predictions)),
+                "fallback_rate": _rate(sum(label == FALLBACK for label in labels), len(labels)),
+                "accuracy": _rate(right, len(predictions)),
+            })
+    return curve
+
+
+def training_figures(model: Path) -> Dict[str, Any]:
+    """Training time (recorded by scripts/train.sh) and model size."""
+    figures: Dict[str, Any] = {"model_mb": round(model.stat().st_size / 1e6, 1)}
+    record = model.parent / "training.json"
+    if record.exists():
+        figures.update(json.loads(record.read_text()))
+    return figures
+
+
 def _summary_lines(report: Report) -> List[str]:
     return [
         f"Held-out questions: {report.messages}",
+        f"  in-scope questions answered right: {report.in_scope_accuracy:.1%}",
         f"  right answer (faq/<key> or intent): {report.accuracy:.1%}"
         f" ({report.accuracy_excluding_training:.1%} without the {report.also_in_training}"
         " short messages that also happen to be training examples)",
@@ -234,6 +318,11 @@ def _summary_lines(report: Report) -> List[str]:
         f"  fell back (asked to rephrase): {report.fallback_rate:.1%}",
         f"  off-topic handled (out_of_scope or fallback): {report.out_of_scope_handled_rate:.1%}",
         f"  flagged as crisis (false alarms): {report.false_crisis_rate:.1%}",
+        *(
+            f"  {name}: {row['n']:.0f} questions, {row['accuracy']:.1%} right,"
+            f" {row['wrong_faq_answer_rate']:.1%} wrong FAQ answers"
+            for name, row in report.per_file.items()
+        ),
         f"Crisis phrasings: {report.crisis_total}, recall {report.crisis_recall:.1%}"
         f" (rule layer only {report.crisis_by_rule_only}, classifier only"
         f" {report.crisis_by_classifier_only}, both {report.crisis_by_both},"
@@ -241,6 +330,9 @@ def _summary_lines(report: Report) -> List[str]:
         f"Hard negatives: {report.hard_negatives_correct}/{report.hard_negatives_total} right,"
         f" {len(report.hard_negatives_flagged_crisis)} flagged as crisis",
         f"Parse latency: p50 {report.parse_ms_p50} ms, p95 {report.parse_ms_p95} ms",
+        f"Model: {report.training.get('model_mb', '?')} MB, last trained in "
+        f"{report.training.get('seconds', '?')} s"
+        f"{' (from scratch)' if report.training.get('from_scratch') else ''}",
     ]
 
 
@@ -255,6 +347,18 @@ def write_report(report: Report, out_dir: Path) -> Path:
         f"| {label} | {row['n']} | {row['accuracy']:.0%} | {row['wrong_faq_answers']} |"
         for label, row in report.per_label.items()
     ]
+    lines += ["", "## Thresholds: wrong FAQ answers vs fallbacks", ""]
+    lines += [
+        "Intent threshold is the FallbackClassifier's, topic threshold FaqTopicFallback's",
+        "(config.yml); curve.png plots the same. The configured pair is 0.5 / 0.6.", "",
+        "| intent | topic | wrong FAQ | fallback | right |", "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {row['intent_threshold']} | {row['topic_threshold']} "
+        f"| {row['wrong_faq_answer_rate']:.1%} | {row['fallback_rate']:.1%} "
+        f"| {row['accuracy']:.1%} |"
+        for row in report.threshold_curve
+    ]
     lines += ["", "## Confusions (expected → predicted)", ""]
     lines += [f"- {e} → {p}: {n}" for e, p, n in report.confusions] or ["none"]
     lines += ["", "## Missed crisis phrasings", ""]
@@ -266,7 +370,31 @@ def write_report(report: Report, out_dir: Path) -> Path:
     ] or ["none"]
     path = out_dir / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _plot_curve(report.threshold_curve, out_dir / "curve.png")
     return path
+
+
+def _plot_curve(curve: List[Dict[str, float]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for topic_threshold in sorted({row["topic_threshold"] for row in curve}):
+        rows = [row for row in curve if row["topic_threshold"] == topic_threshold]
+        axes.plot(
+            [100 * row["fallback_rate"] for row in rows],
+            [100 * row["wrong_faq_answer_rate"] for row in rows],
+            marker="o", label=f"topic threshold {topic_threshold}",
+        )
+    axes.set_xlabel("asked to rephrase (% of messages)")
+    axes.set_ylabel("wrong FAQ answer (% of messages)")
+    axes.set_title("Intent threshold 0.3 to 0.8 along each line")
+    axes.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -279,6 +407,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"error: no model at {args.model}; run `make train` first", file=sys.stderr)
         return 1
     report = evaluate(Parser(args.model), str(args.model))
+    report.training = training_figures(args.model)
     print("\n".join(_summary_lines(report)))
     print(f"Full report: {write_report(report, args.out)}")
     return 0

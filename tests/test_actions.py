@@ -9,6 +9,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.crisis import ActionCrisisContact
+from actions.did_you_mean import ActionDidYouMean
 from actions.faq_follow_up import ActionFaqFollowUp, load_faq_topics
 from actions.handoff import ActionHandoff
 from actions.settings import ClinicSettings
@@ -66,11 +67,61 @@ def test_after_a_crisis_the_handoff_keeps_988_in_reach(settings: ClinicSettings)
     assert "988" in message["text"]
 
 
-def test_an_answered_topic_is_followed_by_an_offer_to_book(settings: ClinicSettings) -> None:
+def test_an_answer_is_followed_by_related_topics_and_an_offer_to_book(
+    settings: ClinicSettings,
+) -> None:
     tracker = make_tracker(intent="faq", faq_key="fda_status")
     [message] = run(ActionFaqFollowUp(settings, lambda: TUESDAY_MORNING), tracker)
     assert "book a consultation" in message["text"]
-    assert button_urls(message) == ["/book_consultation", "/deny"]
+    assert [b["title"] for b in message["buttons"]] == [
+        "What is esketamine (Spravato)?", "What does the research say?", "Book a consultation",
+    ]
+    assert message["buttons"][0]["payload"] == "What is esketamine (Spravato)?"
+    assert message["buttons"][-1]["payload"] == "/book_consultation"
+
+
+def fallback_parse(ranking, topics):
+    return {
+        "intent": {"name": "nlu_fallback", "confidence": 0.5},
+        "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
+        "response_selector": {"faq": {"ranking": [
+            {"intent_response_key": f"faq/{k}", "confidence": c} for k, c in topics
+        ]}},
+    }
+
+
+def test_unsure_it_offers_the_two_likeliest_topics_and_a_person() -> None:
+    tracker = make_tracker(intent="nlu_fallback")
+    tracker.latest_message = fallback_parse(
+        [("nlu_fallback", 0.5), ("faq", 0.45), ("greet", 0.05)],
+        [("speed", 0.41), ("effectiveness", 0.38), ("safety", 0.02)],
+    )
+    [message] = run(ActionDidYouMean(), tracker)
+    assert message["text"].startswith("I'm not sure I understood. Did you mean")
+    assert [b["title"] for b in message["buttons"]] == [
+        "How fast does it work?", "Does ketamine therapy work?", "Something else: talk to a person",
+    ]
+    assert message["buttons"][-1]["payload"] == "/contact_human"
+
+
+def test_unsure_between_a_topic_and_booking_offers_both() -> None:
+    tracker = make_tracker(intent="nlu_fallback")
+    tracker.latest_message = fallback_parse(
+        [("nlu_fallback", 0.5), ("book_consultation", 0.4), ("faq", 0.35)],
+        [("session_experience", 0.6), ("aftercare", 0.2)],
+    )
+    [message] = run(ActionDidYouMean(), tracker)
+    assert button_urls(message) == [
+        "/book_consultation", "What is an infusion session like?", "/contact_human",
+    ]
+
+
+def test_with_no_likely_topic_it_asks_to_rephrase_and_offers_a_person() -> None:
+    tracker = make_tracker(intent="nlu_fallback")
+    tracker.latest_message = fallback_parse([("nlu_fallback", 0.5), ("greet", 0.3)], [])
+    [message] = run(ActionDidYouMean(), tracker)
+    assert "say it another way" in message["text"]
+    assert button_urls(message) == ["/contact_human"]
 
 
 @pytest.mark.parametrize("key", ["cost_insurance", "safety", "clinic_info", "other_conditions"])
@@ -116,3 +167,4 @@ def test_every_faq_topic_in_the_domain_is_listed_with_a_title() -> None:
     topics = load_faq_topics()
     assert set(topics) == keys
     assert all(topic["title"] for topic in topics.values())
+    assert all(set(topic["related"]) <= keys for topic in topics.values())

@@ -132,8 +132,9 @@ def test_a_suggestion_button_sends_its_question_and_the_bot_answers(page: Page) 
     suggestion.click()
     expect(page.locator(".cc-msg-user").last).to_contain_text("Which conditions does it treat?")
     bot_says(page, "fibromyalgia")
-    expect(page.get_by_role("button", name="Is it FDA approved?")).to_have_count(0)  # old ones go
-    expect(page.get_by_role("button", name="Yes, book a consultation")).to_be_visible()
+    # The greeting's buttons go; the answer's related topics come.
+    expect(page.get_by_role("button", name="Is ketamine therapy FDA approved?")).to_have_count(0)
+    expect(page.get_by_role("button", name="Does it help with depression?")).to_be_visible()
     expect(page.get_by_label("Type your message")).to_be_focused()
 
 
@@ -191,6 +192,16 @@ def test_an_unreachable_server_shows_the_phone_and_retry_resends_the_kept_messag
     expect(page.get_by_role("alert")).to_have_count(0)
     expect(page.locator(".cc-msg-user", has_text="FDA approved")).to_have_count(1)
     expect(page.locator(".cc-failed")).to_have_count(0)
+
+
+def test_an_empty_reply_from_a_failing_action_server_shows_the_phone(page: Page) -> None:
+    open_chat(page)
+    page.route(WEBHOOK, lambda route: route.fulfill(
+        status=200, body="[]", headers={"Access-Control-Allow-Origin": "*"},
+    ))
+    ask(page, "I'd like to book")
+    expect(page.get_by_role("alert").get_by_role("link", name=PHONE)).to_be_visible()
+    page.unroute(WEBHOOK)
 
 
 def serious_violations(page: Page) -> list:

@@ -307,9 +307,12 @@
       if (!response.ok) throw new Error("HTTP " + response.status);
       return response.json();
     }).then(function (replies) {
+      // Every message gets at least one reply; none means a part of the server (the action
+      // server) failed: show the error with the phone number rather than silence.
+      if (!Array.isArray(replies) || !replies.length) throw new Error("no reply");
       typing.remove();
       if (state !== conversation) return; // restarted meanwhile: drop the old answer
-      (Array.isArray(replies) ? replies : []).forEach(function (reply) {
+      replies.forEach(function (reply) {
         if (!reply || (!reply.text && !reply.buttons)) return;
         var bot = { from: "bot", text: reply.text || "" };
         if (Array.isArray(reply.buttons) && reply.buttons.length) bot.buttons = reply.buttons;
