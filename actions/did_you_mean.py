@@ -9,10 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq_follow_up import RETRIEVAL_INTENT, TopicsMixin, topic_button
 
-NOT_UNDERSTOOD = (
-    "I'm not sure I understood that. I can answer questions about ketamine infusion therapy; "
-    "could you say it another way? You can also talk to a person at the clinic."
-)
+NOT_UNDERSTOOD = "utter_please_rephrase"  # the domain response, with a button to a person
 DID_YOU_MEAN = "I'm not sure I understood. Did you mean one of these?"
 SOMETHING_ELSE = {"title": "Something else: talk to a person", "payload": "/contact_human"}
 # Intents worth offering as a guess, with the button that leads to them.
@@ -57,7 +54,5 @@ class ActionDidYouMean(TopicsMixin, Action):
         if suggestions:
             dispatcher.utter_message(text=DID_YOU_MEAN, buttons=[*suggestions, SOMETHING_ELSE])
         else:
-            dispatcher.utter_message(
-                text=NOT_UNDERSTOOD, buttons=[INTENT_BUTTONS["contact_human"]]
-            )
+            dispatcher.utter_message(response=NOT_UNDERSTOOD)
         return []

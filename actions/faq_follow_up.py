@@ -68,14 +68,12 @@ class ActionFaqFollowUp(SettingsMixin, TopicsMixin, Action):
         topic = self.topics.get(key, {})
         if tracker.get_slot("crisis_mode"):
             # After a crisis message: no booking pitch, the resources stay in reach.
-            if topic.get("answered_by_article"):
-                dispatcher.utter_message(text=CRISIS_REMINDER)
-            else:
+            if not topic.get("answered_by_article"):
                 dispatcher.utter_message(
-                    text=f"The clinic's team can answer that at {self.settings.phone}. "
-                    f"{CRISIS_REMINDER}",
+                    text=f"The clinic's team can answer that at {self.settings.phone}.",
                     buttons=[phone_button(self.settings)],
                 )
+            dispatcher.utter_message(response=CRISIS_REMINDER)
         elif not topic.get("answered_by_article"):
             handoff = self.handoff(tracker, phone_first=False)
             dispatcher.utter_message(text=handoff.text, buttons=handoff.buttons)

@@ -13,8 +13,8 @@ from actions.settings import WEEKDAYS, ClinicSettings, load_settings
 
 Button = Dict[str, str]
 Clock = Callable[[], dt.datetime]
-
-CRISIS_REMINDER = "If you need support right now, call or text 988, or call 911 in an emergency."
+# The domain response (domain.yml) that keeps 988 in reach after a crisis message.
+CRISIS_REMINDER = "utter_crisis_reminder"
 
 
 def utc_now() -> dt.datetime:
@@ -57,7 +57,6 @@ def build_handoff(
     settings: ClinicSettings,
     moment: dt.datetime,
     phone_first: bool,
-    crisis_mode: bool = False,
     condition: Optional[str] = None,
 ) -> Handoff:
     """Compose the handoff: phone first when asked for a person and the line is open."""
@@ -84,8 +83,6 @@ def build_handoff(
             f"us at {settings.phone}."
         )
         buttons = [booking, phone]
-    if crisis_mode:
-        text = f"{text} {CRISIS_REMINDER}"
     return Handoff(text=text, buttons=buttons)
 
 
@@ -114,7 +111,6 @@ class SettingsMixin:
             self.settings,
             self._clock(),
             phone_first=phone_first,
-            crisis_mode=bool(tracker.get_slot("crisis_mode")),
             condition=tracker.get_slot("condition"),
         )
 
@@ -133,4 +129,6 @@ class ActionHandoff(SettingsMixin, Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         handoff = self.handoff(tracker, phone_first=intent == "contact_human")
         dispatcher.utter_message(text=handoff.text, buttons=handoff.buttons)
+        if tracker.get_slot("crisis_mode"):
+            dispatcher.utter_message(response=CRISIS_REMINDER)
         return []

@@ -63,8 +63,9 @@ def test_the_condition_the_visitor_named_is_mentioned(settings: ClinicSettings) 
 
 def test_after_a_crisis_the_handoff_keeps_988_in_reach(settings: ClinicSettings) -> None:
     tracker = make_tracker(slots={"crisis_mode": True})
-    [message] = run(ActionHandoff(settings, lambda: TUESDAY_MORNING), tracker)
-    assert "988" in message["text"]
+    handoff, reminder = run(ActionHandoff(settings, lambda: TUESDAY_MORNING), tracker)
+    assert button_urls(handoff) == [BOOKING, TEL]
+    assert reminder["response"] == "utter_crisis_reminder"
 
 
 def test_an_answer_is_followed_by_related_topics_and_an_offer_to_book(
@@ -120,8 +121,7 @@ def test_with_no_likely_topic_it_asks_to_rephrase_and_offers_a_person() -> None:
     tracker = make_tracker(intent="nlu_fallback")
     tracker.latest_message = fallback_parse([("nlu_fallback", 0.5), ("greet", 0.3)], [])
     [message] = run(ActionDidYouMean(), tracker)
-    assert "say it another way" in message["text"]
-    assert button_urls(message) == ["/contact_human"]
+    assert message["response"] == "utter_please_rephrase"
 
 
 @pytest.mark.parametrize("key", ["cost_insurance", "safety", "clinic_info", "other_conditions"])
@@ -137,8 +137,7 @@ def test_a_topic_the_article_does_not_answer_is_handed_off(
 def test_after_a_crisis_an_answer_gets_no_booking_pitch(settings: ClinicSettings) -> None:
     tracker = make_tracker(intent="faq", faq_key="speed", slots={"crisis_mode": True})
     [message] = run(ActionFaqFollowUp(settings, lambda: TUESDAY_MORNING), tracker)
-    assert "988" in message["text"]
-    assert "book" not in message["text"].lower()
+    assert message["response"] == "utter_crisis_reminder"
     assert not message["buttons"]
 
 
@@ -146,9 +145,10 @@ def test_after_a_crisis_an_unanswered_topic_gets_the_phone_but_no_booking(
     settings: ClinicSettings,
 ) -> None:
     tracker = make_tracker(intent="faq", faq_key="cost_insurance", slots={"crisis_mode": True})
-    [message] = run(ActionFaqFollowUp(settings, lambda: TUESDAY_MORNING), tracker)
-    assert "988" in message["text"] and "415-249-2580" in message["text"]
+    message, reminder = run(ActionFaqFollowUp(settings, lambda: TUESDAY_MORNING), tracker)
+    assert "415-249-2580" in message["text"] and "book" not in message["text"].lower()
     assert button_urls(message) == [TEL]
+    assert reminder["response"] == "utter_crisis_reminder"
 
 
 def test_the_crisis_contact_gives_the_phone_and_never_booking(settings: ClinicSettings) -> None:
