@@ -1,4 +1,4 @@
-"""The clinic's settings (phone, booking URL, opening hours, time zone), read from one file.
+"""The clinic's settings (phone, booking URL, hours, time zone, retention), read from one file.
 
 The file is `settings/clinic.yml`, or the path in the `CLINIC_SETTINGS` environment variable.
 Every problem is reported as a `SettingsError` that names the setting, so the action server
@@ -25,6 +25,8 @@ DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parent.parent / "settings" / "c
 SETTINGS_ENV_VAR = "CLINIC_SETTINGS"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 PLACEHOLDER_HOSTS = {"example.com", "www.example.com", "example.org", "example.net"}
+DEFAULT_RETENTION_DAYS = 30  # docs/privacy.md explains the choice
+MAX_RETENTION_DAYS = 3650
 
 _PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ()\-.]{6,}[0-9]$")
 _HOURS_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
@@ -45,6 +47,7 @@ class ClinicSettings:
     opening_hours: OpeningHours
     time_zone: ZoneInfo
     widget_origins: Tuple[str, ...] = ()
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     @property
     def phone_link(self) -> str:
@@ -145,6 +148,20 @@ def _parse_widget_origins(value: Any, source: Path) -> Tuple[str, ...]:
     return tuple(origins)
 
 
+def _parse_retention_days(value: Any, source: Path) -> int:
+    if value is None:
+        return DEFAULT_RETENTION_DAYS
+    # bool is an int in Python: "retention_days: yes" must not mean one day.
+    if isinstance(value, bool) or not isinstance(value, int) or not (
+        1 <= value <= MAX_RETENTION_DAYS
+    ):
+        raise SettingsError(
+            f"{source}: setting 'retention_days' is malformed ({value!r}); write a whole "
+            f"number of days from 1 to {MAX_RETENTION_DAYS}, like 30"
+        )
+    return value
+
+
 def _parse_time_zone(value: Any, source: Path) -> ZoneInfo:
     try:
         return ZoneInfo(str(value))
@@ -177,6 +194,7 @@ def load_settings(path: Optional[Path] = None) -> ClinicSettings:
         opening_hours=_parse_opening_hours(_require(raw, "opening_hours", source), source),
         time_zone=_parse_time_zone(_require(raw, "time_zone", source), source),
         widget_origins=_parse_widget_origins(raw.get("widget_origins"), source),
+        retention_days=_parse_retention_days(raw.get("retention_days"), source),
     )
 
 

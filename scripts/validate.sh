@@ -4,6 +4,8 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PROJECT_DIR"
 
+# First the staff check: file, line and how to fix for each problem (docs/staff-guide.md).
+"$PY" -m staff_tools.check_data
 "$PY" -m actions.settings
 "$PY" -m clinic_nlp.crisis_rules
 "$PY" -m clinic_nlp.pipeline

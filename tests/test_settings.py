@@ -61,6 +61,18 @@ def test_widget_origins_must_be_bare_web_addresses(tmp_path: Path) -> None:
         load_settings(write(tmp_path, bad))
 
 
+def test_retention_days_defaults_to_30_and_must_be_a_whole_number_of_days(
+    tmp_path: Path,
+) -> None:
+    assert load_settings(PROJECT_DIR / "settings" / "clinic.yml").retention_days == 30
+    assert load_settings(write(tmp_path, SETTINGS_TEXT)).retention_days == 30
+    ninety = write(tmp_path, SETTINGS_TEXT + "retention_days: 90\n")
+    assert load_settings(ninety).retention_days == 90
+    for bad in ("0", "-5", "thirty", "1.5", "yes", "99999"):
+        with pytest.raises(SettingsError, match="'retention_days' is malformed"):
+            load_settings(write(tmp_path, SETTINGS_TEXT + f"retention_days: {bad}\n"))
+
+
 def test_a_missing_or_broken_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="not found"):
         load_settings(tmp_path / "nowhere.yml")

@@ -1,0 +1,227 @@
+"""Delete the conversations whose last message is older than the retention period.
+
+    python -m staff_tools.retention                       # older than retention_days
+    python -m staff_tools.retention --days 7 --dry-run    # count only, delete nothing
+    python -m staff_tools.retention --conversation web-1f0c...  # one visitor's, on request
+
+`make forget-old` runs the first form; docs/privacy.md shows how to run it every day. The
+database is the Rasa server's tracker store, `$TRACKER_STORE_URL` (SQLite or PostgreSQL).
+A conversation is every stored event with one conversation id (the id the widget keeps in
+the visitor's browser); it is deleted whole, once its newest event is older than the cutoff.
+The command prints counts only, never message text, and exits 0 on success, 1 on an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.url import URL, make_url
+
+from actions.settings import SettingsError, load_settings
+
+URL_ENV_VAR = "TRACKER_STORE_URL"
+# The table and columns Rasa's SQLTrackerStore writes (rasa.core.tracker_store.SQLEvent).
+EVENTS = sa.table("events", sa.column("sender_id"), sa.column("timestamp"))
+SECONDS_PER_DAY = 86400
+
+
+class RetentionError(Exception):
+    """A problem staff can fix (no database, wrong address); shown as one line."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What was (or, in a dry run, would be) deleted, and what is kept."""
+
+    conversations: int
+    events: int
+    kept: int
+
+
+def _safe(url: URL) -> str:
+    """The database address without its password, for messages."""
+    return url.render_as_string(hide_password=True)
+
+
+def open_tracker_store(address: Optional[str]) -> Engine:
+    """An engine for the tracker store at `address`; `RetentionError` if it cannot exist."""
+    if not address:
+        raise RetentionError(
+            f"{URL_ENV_VAR} is not set: use `make forget-old`, or `source scripts/env.sh` first"
+        )
+    try:
+        url = make_url(address)
+    except sa.exc.ArgumentError as error:
+        raise RetentionError(
+            f"{URL_ENV_VAR} is not a database address (like sqlite:///var/tracker.db or "
+            "postgresql://user:password@host:5432/rasa)"
+        ) from error
+    options: Dict[str, Any] = {}
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        # Connecting would create an empty file: a wrong path must be an error instead.
+        if not url.database or not Path(url.database).is_file():
+            raise RetentionError(
+                f"no tracker store database at {url.database or '(no path)'}: check "
+                f"{URL_ENV_VAR}, or start the Rasa server once so that it creates it"
+            )
+    elif backend == "postgresql":
+        connect_args: Dict[str, Any] = {"connect_timeout": 10}
+        # The schema Rasa uses when POSTGRESQL_SCHEMA is set (see Rasa's SQLTrackerStore).
+        if os.environ.get("POSTGRESQL_SCHEMA"):
+            connect_args["options"] = f"-csearch_path={os.environ['POSTGRESQL_SCHEMA']}"
+        options["connect_args"] = connect_args
+    try:
+        return sa.create_engine(url, **options)
+    except (sa.exc.NoSuchModuleError, ImportError) as error:
+        raise RetentionError(
+            f"cannot open {backend} databases here ({_safe(url)}): {error}"
+        ) from error
+
+
+def _connect(engine: Engine) -> Connection:
+    try:
+        connection = engine.connect()
+    except sa.exc.DBAPIError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        raise RetentionError(
+            f"cannot connect to the tracker store at {_safe(engine.url)}: {reason}"
+        ) from error
+    if not sa.inspect(connection).has_table("events"):
+        connection.close()
+        raise RetentionError(
+            f"{_safe(engine.url)} has no 'events' table: is {URL_ENV_VAR} the Rasa "
+            "server's tracker store?"
+        )
+    return connection
+
+
+def _count(connection: Connection, query: Any) -> int:
+    return int(connection.execute(sa.select(sa.func.count()).select_from(query)).scalar() or 0)
+
+
+def _delete(connection: Connection, where: Any) -> int:
+    if connection.engine.url.get_backend_name() == "sqlite":
+        # Overwrite the deleted rows in the file instead of leaving them in free pages.
+        connection.exec_driver_sql("PRAGMA secure_delete = ON")
+    return int(connection.execute(sa.delete(EVENTS).where(where)).rowcount or 0)
+
+
+def forget_older_than(engine: Engine, cutoff: float, dry_run: bool = False) -> Outcome:
+    """Delete every conversation whose newest event is before `cutoff` (Unix seconds)."""
+    old = (
+        sa.select(EVENTS.c.sender_id)
+        .group_by(EVENTS.c.sender_id)
+        .having(sa.func.max(EVENTS.c.timestamp) < cutoff)
+    )
+    all_ids = sa.select(EVENTS.c.sender_id).distinct()
+    with _connect(engine) as connection, connection.begin():
+        conversations = _count(connection, old.subquery())
+        events = _count(connection, sa.select(EVENTS).where(EVENTS.c.sender_id.in_(old)).subquery())
+        kept = _count(connection, all_ids.subquery()) - conversations
+        if not dry_run:
+            # One statement, so a visitor who writes again meanwhile is not deleted.
+            events = _delete(connection, EVENTS.c.sender_id.in_(old))
+    return Outcome(conversations, events, kept)
+
+
+def forget_conversation(engine: Engine, conversation_id: str, dry_run: bool = False) -> int:
+    """Delete one conversation's events; return how many there were."""
+    where = EVENTS.c.sender_id == conversation_id
+    with _connect(engine) as connection, connection.begin():
+        events = _count(connection, sa.select(EVENTS).where(where).subquery())
+        if events and not dry_run:
+            events = _delete(connection, where)
+    return events
+
+
+def _days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        days = -1
+    if days < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days (0 or more)")
+    return days
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m staff_tools.retention",
+        description="Delete conversations whose last message is older than the retention "
+        f"period, from the tracker store at ${URL_ENV_VAR}. Prints counts, never messages.",
+    )
+    parser.add_argument(
+        "--days", type=_days,
+        help="keep conversations active in the last DAYS days (default: retention_days from "
+        "settings/clinic.yml; 0 deletes every conversation)",
+    )
+    parser.add_argument(
+        "--conversation", metavar="ID",
+        help="delete this one conversation whatever its age (a visitor's request)",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
+    return parser
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def run(argv: Optional[List[str]] = None) -> str:
+    """Do what the command line asks; return the report line. Raises `RetentionError`."""
+    args = _parser().parse_args(argv)
+    engine = open_tracker_store(os.environ.get(URL_ENV_VAR))
+    try:
+        if args.conversation:
+            events = forget_conversation(engine, args.conversation, args.dry_run)
+            if not events:
+                raise RetentionError(f"no conversation with id {args.conversation!r} is stored")
+            verb = "Would delete" if args.dry_run else "Deleted"
+            return f"{verb} conversation {args.conversation!r} ({_plural(events, 'event')})."
+        if args.days is None:
+            try:
+                args.days = load_settings().retention_days
+            except SettingsError as error:
+                raise RetentionError(str(error)) from error
+        cutoff = time.time() - args.days * SECONDS_PER_DAY
+        outcome = forget_older_than(engine, cutoff, args.dry_run)
+    finally:
+        engine.dispose()
+    when = dt.datetime.fromtimestamp(cutoff, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    what = (
+        f"{_plural(outcome.conversations, 'conversation')} "
+        f"({_plural(outcome.events, 'event')}) whose last message is older than "
+        f"{_plural(args.days, 'day')} (before {when})"
+    )
+    kept = f"{_plural(outcome.kept, 'conversation')} kept."
+    if args.dry_run:
+        return f"Dry run: would delete {what}; nothing was deleted. {kept}"
+    return f"Deleted {what}. {kept}"
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Entry point: print the report, or one line saying what is wrong."""
+    try:
+        print(run(argv))
+    except RetentionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except sa.exc.SQLAlchemyError as error:  # e.g. the database is locked or went away
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        print(f"error: the tracker store did not answer as expected: {reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
