@@ -26,6 +26,24 @@ test:  ## Set up, train if needed, and run every test
 evaluate: install  ## Train if needed, score the held-out files, write reports/heldout/
 	scripts/evaluate.sh
 
+benchmark: install  ## Measure turns/s and latency against a stock Rasa bot; writes reports/benchmark/
+	scripts/benchmark.sh
+
+forget-old:  ## Delete conversations older than retention_days
+	source scripts/env.sh && "$$PY" -m staff_tools.retention
+
+review:  ## List unanswered questions and feedback for a date range (FROM=YYYY-MM-DD TO=YYYY-MM-DD)
+	@if [ -z "$(FROM)" ] || [ -z "$(TO)" ]; then \
+	  echo "error: give the dates, e.g. make review FROM=2026-11-01 TO=2026-11-30" >&2; exit 2; fi
+	source scripts/env.sh && "$$PY" -m staff_tools.review --from "$(FROM)" --to "$(TO)"
+
+reload:  ## Train if needed, then load the model into the running server (keeps conversations)
+	scripts/train.sh
+	source scripts/env.sh && "$$PY" -m staff_tools.reload
+
+test-scale-out:  ## Start PostgreSQL, Redis, nginx and two Rasa servers; test conversations survive
+	scripts/scale_out_test.sh
+
 lint: install  ## ruff and mypy
 	source scripts/env.sh && "$$VENV/bin/ruff" check . && "$$VENV/bin/mypy"
 
@@ -37,4 +55,4 @@ lock: install  ## Re-pin every package in constraints.txt after editing requirem
 clean:  ## Remove trained models, built pipeline and reports (keeps .venv and var/)
 	rm -rf models build reports results .rasa
 
-.PHONY: help install pipeline train validate run test evaluate lint lock clean
+.PHONY: help install pipeline train validate run test evaluate lint lock clean review reload forget-old test-scale-out benchmark

@@ -46,10 +46,12 @@ class Servers:
             [rasa, "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
             cwd=PROJECT_DIR, env=self.env, stdout=self.logs[0], stderr=subprocess.STDOUT,
         )
-        self.rasa = subprocess.Popen(
-            [rasa, "run", "--model", str(MODEL_PATH), "--interface", "127.0.0.1",
-             "--port", str(self.rasa_port), "--endpoints", "endpoints.yml",
-             "--credentials", "credentials.yml", "--enable-api", "--auth-token", TOKEN,
+        python = str(PROJECT_DIR / ".venv" / "bin" / "python")
+        self.rasa = subprocess.Popen(  # started as scripts/run.sh starts it
+            [python, "-m", "clinic_speedups", "run", "--model", str(MODEL_PATH),
+             "--interface", "127.0.0.1", "--port", str(self.rasa_port),
+             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+             "--enable-api", "--auth-token", TOKEN,
              *(["--cors", *cors_origins] if cors_origins else [])],
             cwd=PROJECT_DIR, env=self.env, stdout=self.logs[1], stderr=subprocess.STDOUT,
         )

@@ -27,17 +27,17 @@ def report(parser: Parser) -> Report:
 def test_the_first_held_out_file_meets_the_launch_floors(report: Report) -> None:
     first = report.per_file["nlu_heldout.yml"]
     assert first["n"] >= 300
-    assert first["accuracy"] >= 0.85
-    assert first["wrong_faq_answer_rate"] <= 0.05
+    assert first["accuracy"] >= 0.92
+    assert first["wrong_faq_answer_rate"] <= 0.03
 
 
 def test_all_held_out_questions_keep_their_floors(report: Report) -> None:
-    # A little under the figures reached (README, "Figures") so training noise passes;
-    # issue 5's targets (95% in scope, 90% off-topic, 2% wrong) are not reached yet.
-    assert report.messages >= 400
-    assert report.in_scope_accuracy >= 0.80
-    assert report.out_of_scope_handled_rate >= 0.88
-    assert report.wrong_faq_answer_rate <= 0.035
+    # A little under the figures reached (README, "Figures") so training noise passes. Issue
+    # 5's targets: 95% in scope (not reached: 93.6%), 90% off-topic handled, at most 2% wrong.
+    assert report.messages >= 700
+    assert report.in_scope_accuracy >= 0.91
+    assert report.out_of_scope_handled_rate >= 0.92
+    assert report.wrong_faq_answer_rate <= 0.02
 
 
 def test_every_crisis_phrasing_is_recognised(report: Report) -> None:
@@ -59,3 +59,18 @@ def test_every_topic_button_gets_its_own_answer(parser: Parser) -> None:
         if label_of(parser.parse(topic["title"]))[0] != f"faq/{key}"
     }
     assert wrong == {}
+
+
+# Farewells and thanks look like the goodbyes in crisis messages; a visitor who says "thanks,
+# goodbye" must get a goodbye, not crisis resources.
+SMALL_TALK = [
+    "bye", "goodbye", "thanks, goodbye", "thank you, bye", "ok thanks bye", "see you later",
+    "have a good night", "thanks", "thank you so much", "ok", "hello", "that's all, thanks",
+]
+
+
+def test_small_talk_is_never_taken_for_a_crisis(parser: Parser) -> None:
+    from evaluation.heldout import label_of
+
+    flagged = [text for text in SMALL_TALK if label_of(parser.parse(text))[0] == "crisis"]
+    assert flagged == []

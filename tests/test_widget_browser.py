@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+import requests
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from tests.conftest import MODEL_PATH, PROJECT_DIR
-from tests.test_end_to_end import BOOKING_URL, Servers, free_port
+from tests.test_end_to_end import BOOKING_URL, TOKEN, Servers, free_port
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = "/usr/bin/chromium"
@@ -202,6 +203,67 @@ def test_an_empty_reply_from_a_failing_action_server_shows_the_phone(page: Page)
     ask(page, "I'd like to book")
     expect(page.get_by_role("alert").get_by_role("link", name=PHONE)).to_be_visible()
     page.unroute(WEBHOOK)
+
+
+def feedback_events(site: Site, sender: str) -> list:
+    tracker = requests.get(
+        f"{site.servers.url}/conversations/{sender}/tracker", params={"token": TOKEN}, timeout=30,
+    ).json()
+    return [
+        [(e["entity"], e["value"]) for e in event["parse_data"]["entities"]]
+        for event in tracker["events"]
+        if event["event"] == "user" and event["parse_data"]["intent"]["name"] == "feedback"
+    ]
+
+
+def test_a_visitor_rates_answers_with_keyboard_and_mouse_and_the_chat_goes_on(
+    page: Page, site: Site
+) -> None:
+    open_chat(page)
+    ask(page, "is ketamine FDA approved?")
+    bot_says(page, "2019")
+    rating = page.get_by_role("group", name="Did this answer help?")
+    expect(rating).to_have_count(1)  # one answer, one pair of thumbs
+    helped = rating.get_by_role("button", name="This answer helped")
+    helped.focus()
+    with page.expect_request(lambda r: r.url.endswith("/webhooks/rest/webhook")) as sent:
+        page.keyboard.press("Enter")
+    assert sent.value.post_data_json["message"] == '/feedback{"rating":"up"}'
+    bot_says(page, "Thanks for telling us.")
+    expect(helped).to_have_attribute("aria-pressed", "true")
+    expect(helped).to_be_focused()
+    expect(rating.get_by_role("button", name="This answer did not help")).to_have_attribute(
+        "aria-pressed", "false")
+    expect(page.locator(".cc-msg-user")).to_have_count(1)  # a rating is not a visitor message
+    # The answer's suggestions stay, and the next question is answered and can be rated.
+    expect(page.get_by_role("button", name="Book a consultation")).to_be_visible()
+    ask(page, "does it help with PTSD?")
+    bot_says(page, "post-traumatic")
+    new_rating = page.locator(".cc-feedback:not(.cc-rated)")
+    expect(new_rating).to_have_count(1)
+    new_rating.get_by_role("button", name="This answer did not help").click()
+    expect(page.locator(".cc-msg-bot", has_text="Thanks for telling us.")).to_have_count(2)
+    expect(page.locator(".cc-feedback:not(.cc-rated)")).to_have_count(0)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "feedback.png"))
+    # Kept across a reload, and stored with the conversation.
+    page.reload()
+    open_chat(page)
+    expect(page.locator(".cc-chosen")).to_have_count(2)
+    assert feedback_events(site, sender_id(page)) == [[("rating", "up")], [("rating", "down")]]
+
+
+def test_no_rating_is_asked_for_small_talk_or_ever_after_a_crisis_message(page: Page) -> None:
+    open_chat(page)
+    page.get_by_role("button", name="Say hello").click()
+    bot_says(page, "automated assistant")
+    expect(page.locator(".cc-feedback")).to_have_count(0)
+    ask(page, "I don't want to live anymore")
+    bot_says(page, "741741")  # the crisis resources (the greeting names 988 too)
+    expect(page.locator(".cc-feedback")).to_have_count(0)
+    ask(page, "is ketamine FDA approved?")
+    bot_says(page, "2019")
+    expect(page.locator(".cc-feedback")).to_have_count(0)
 
 
 def serious_violations(page: Page) -> list:

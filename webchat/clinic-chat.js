@@ -26,6 +26,14 @@
   };
   var URL_PATTERN = /https?:\/\/[^\s<>"']+/g;
   var NEW_TAB = " (opens in a new tab)";
+  // Thumbs drawn as SVG (Material icons' paths), not emoji: they look the same everywhere,
+  // with no emoji font needed.
+  var RATINGS = [
+    { value: "up", label: "This answer helped",
+      icon: "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z" },
+    { value: "down", label: "This answer did not help",
+      icon: "M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z" }
+  ];
   var uid = 0;
 
   // ---- storage: sender id, transcript and open state survive reloads and other pages ----
@@ -218,6 +226,44 @@
     if (quick.childNodes.length) log.appendChild(quick);
   }
 
+  // Thumbs up/down under an answer. Only the latest answer can be rated (a rating is counted
+  // for the answer just before it); a rating given stays shown, marked chosen.
+  function renderFeedback(message, isLatestTurn) {
+    if (!message.rate || (!message.rating && !isLatestTurn)) return;
+    var box = el("div", "cc-feedback");
+    var labelId = "cc-rate-" + (++uid) + "-" + panelId;
+    var question = el("span", "cc-feedback-label", "Did this answer help?");
+    question.id = labelId;
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-labelledby", labelId);
+    box.appendChild(question);
+    RATINGS.forEach(function (rating) {
+      var button = el("button", "cc-thumb");
+      button.type = "button";
+      button.setAttribute("aria-label", rating.label);
+      button.title = rating.label;
+      button.setAttribute("aria-pressed", "false");
+      button.dataset.rating = rating.value;
+      button.appendChild(icon([rating.icon]));
+      button.addEventListener("click", function () { sendFeedback(message, rating.value, box); });
+      box.appendChild(button);
+    });
+    if (message.rating) markRated(box, message.rating);
+    log.appendChild(box);
+  }
+
+  function markRated(box, value) {
+    box.classList.add("cc-rated");
+    Array.prototype.forEach.call(box.querySelectorAll(".cc-thumb"), function (button) {
+      var chosen = button.dataset.rating === value;
+      button.setAttribute("aria-pressed", String(chosen));
+      button.setAttribute("aria-disabled", "true"); // not `disabled`: the focus stays put
+      button.classList.toggle("cc-chosen", chosen);
+    });
+    var status = box.querySelector(".cc-feedback-status");
+    if (status) status.remove();
+  }
+
   function renderMessage(message, isLatestTurn) {
     var fromUser = message.from === "user";
     var row = el("div", "cc-msg " + (fromUser ? "cc-msg-user" : "cc-msg-bot"));
@@ -229,6 +275,7 @@
     row.appendChild(bubble);
     log.appendChild(row);
     if (fromUser && message.failed) markFailed(row);
+    if (!fromUser) renderFeedback(message, isLatestTurn);
     if (!fromUser) renderButtons(bubble, message.buttons, isLatestTurn);
     return row;
   }
@@ -278,27 +325,12 @@
   }
 
   // ---- talking to Rasa ----
-  function send(payload, shownText) {
-    payload = String(payload || "").trim();
-    if (!payload || busy) return false;
-    busy = true;
-    var conversation = state;
-    Array.prototype.forEach.call(log.querySelectorAll(".cc-intro, .cc-quick-replies, .cc-error"),
-      function (node) { node.remove(); });
-    var message = { from: "user", text: shownText || payload };
-    if (payload !== message.text) message.payload = payload;
-    state.messages.push(message);
-    save();
-    var row = renderMessage(message, false);
-    var typing = el("div", "cc-typing");
-    typing.appendChild(srOnly("The assistant is typing"));
-    for (var i = 0; i < 3; i++) typing.appendChild(el("span", "cc-dot"));
-    log.appendChild(typing);
-    scrollDown();
-
+  // POST one message; resolves with the replies, rejects on a network error, a time-out, a
+  // non-2xx answer or no reply at all.
+  function post(payload) {
     var controller = window.AbortController ? new AbortController() : null;
     var timer = setTimeout(function () { if (controller) controller.abort(); }, config.timeoutMs);
-    fetch(config.serverUrl + "/webhooks/rest/webhook", {
+    return fetch(config.serverUrl + "/webhooks/rest/webhook", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ sender: state.senderId, message: payload }),
@@ -310,12 +342,96 @@
       // Every message gets at least one reply; none means a part of the server (the action
       // server) failed: show the error with the phone number rather than silence.
       if (!Array.isArray(replies) || !replies.length) throw new Error("no reply");
+      return replies;
+    }).then(function (replies) {
+      clearTimeout(timer);
+      return replies;
+    }, function (error) {
+      clearTimeout(timer);
+      throw error;
+    });
+  }
+
+  // The replies as messages to keep. A reply's `custom` data comes from domain.yml:
+  // {ask_rating: false} means small talk, not an answer to rate; {crisis: true} means crisis
+  // resources were given, and this visitor is never asked to rate anything again.
+  function botMessages(replies, rateable) {
+    var messages = [];
+    replies.forEach(function (reply) {
+      if (!reply) return;
+      var custom = reply.custom;
+      if (custom && typeof custom === "object") {
+        if (custom.crisis) state.noRating = true;
+        if (custom.ask_rating === false) rateable = false;
+      }
+      if (!reply.text && !reply.buttons) return;
+      var bot = { from: "bot", text: reply.text || "" };
+      if (Array.isArray(reply.buttons) && reply.buttons.length) bot.buttons = reply.buttons;
+      messages.push(bot);
+    });
+    if (rateable && !state.noRating && messages.length) messages[0].rate = true;
+    return messages;
+  }
+
+  function showTyping() {
+    var typing = el("div", "cc-typing");
+    typing.appendChild(srOnly("The assistant is typing"));
+    for (var i = 0; i < 3; i++) typing.appendChild(el("span", "cc-dot"));
+    log.appendChild(typing);
+    scrollDown();
+    return typing;
+  }
+
+  // A rating is sent as Rasa's intent syntax, not shown as the visitor's message; the
+  // assistant's short thanks is.
+  function sendFeedback(message, value, box) {
+    if (busy || message.rating) return;
+    busy = true;
+    var conversation = state;
+    var status = box.querySelector(".cc-feedback-status");
+    if (status) status.remove();
+    var typing = showTyping();
+    post("/feedback" + JSON.stringify({ rating: value })).then(function (replies) {
+      typing.remove();
+      if (state !== conversation) return;
+      message.rating = value;
+      markRated(box, value);
+      botMessages(replies, false).forEach(function (bot) {
+        state.messages.push(bot);
+        renderMessage(bot, true);
+      });
+      save();
+    }).catch(function () {
+      typing.remove();
+      if (state !== conversation) return;
+      box.appendChild(el("span", "cc-feedback-status",
+        "Sorry, your rating wasn't sent. Please try again."));
+    }).then(function () {
+      if (state === conversation) busy = false;
+      scrollDown();
+    });
+  }
+
+  function send(payload, shownText) {
+    payload = String(payload || "").trim();
+    if (!payload || busy) return false;
+    busy = true;
+    var conversation = state;
+    Array.prototype.forEach.call(
+      log.querySelectorAll(".cc-intro, .cc-quick-replies, .cc-error, .cc-feedback:not(.cc-rated)"),
+      function (node) { node.remove(); });
+    var message = { from: "user", text: shownText || payload };
+    if (payload !== message.text) message.payload = payload;
+    state.messages.push(message);
+    save();
+    var row = renderMessage(message, false);
+    var typing = showTyping();
+
+    post(payload).then(function (replies) {
       typing.remove();
       if (state !== conversation) return; // restarted meanwhile: drop the old answer
-      replies.forEach(function (reply) {
-        if (!reply || (!reply.text && !reply.buttons)) return;
-        var bot = { from: "bot", text: reply.text || "" };
-        if (Array.isArray(reply.buttons) && reply.buttons.length) bot.buttons = reply.buttons;
+      // The answer to the visitor's message may be rated (see botMessages).
+      botMessages(replies, true).forEach(function (bot) {
         state.messages.push(bot);
         renderMessage(bot, true);
       });
@@ -328,7 +444,6 @@
       markFailed(row);
       renderError(message, row);
     }).then(function () {
-      clearTimeout(timer);
       if (state === conversation) busy = false;
       scrollDown();
     });

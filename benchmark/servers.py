@@ -1,0 +1,220 @@
+"""Start a bot (action server + Rasa server) on free loopback ports, time it, measure memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+VENV_BIN = PROJECT_DIR / ".venv" / "bin"
+
+
+def rasa_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """The environment scripts/env.sh gives, plus `extra`: quiet, private, offline."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_DIR),
+        "SANIC_HOST": "127.0.0.1",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "PYTHONWARNINGS": os.environ.get("PYTHONWARNINGS", "ignore"),
+    }
+    env.update(extra or {})
+    return env
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def process_tree(pid: int) -> List[int]:
+    """`pid` and all its descendants (Sanic workers, if any)."""
+    children: Dict[int, List[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # The command name in field 2 may contain spaces: split after its closing ")".
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def rss_mb(pid: int, field_name: str = "VmRSS") -> float:
+    """Resident memory (MB) of `pid` and its descendants; VmHWM gives the peak instead."""
+    total_kb = 0
+    for member in process_tree(pid):
+        try:
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                if line.startswith(field_name + ":"):
+                    total_kb += int(line.split()[1])
+        except OSError:
+            continue
+    return round(total_kb / 1024, 1)
+
+
+class RedisServer:
+    """A throw-away Redis server on a free loopback port (no persistence): a lock store."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise FileNotFoundError("several workers need redis-server (apt-get install "
+                                    "redis-server)")
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.1)
+        self.stop()
+        raise TimeoutError("redis-server did not start")
+
+    def stop(self) -> None:
+        """Stop the Redis server."""
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@dataclass
+class BotSpec:
+    """How to start one bot and talk to it."""
+
+    name: str
+    cwd: Path
+    model: Path
+    conversations: List[List[str]]
+    # A message whose answer needs the action server (for ours), to time the cold start.
+    first_message: str
+    endpoints: Optional[str] = None
+    credentials: Optional[str] = None
+    rasa_args: Sequence[str] = ()
+    uses_tracker_db: bool = False
+    env: Dict[str, str] = field(default_factory=dict)
+    # How `rasa run` is started: plain, or through a wrapper such as clinic_speedups.
+    server_command: Sequence[str] = (str(VENV_BIN / "rasa"), "run")
+
+
+class RunningBot:
+    """One bot's action server and Rasa server, started together."""
+
+    def __init__(self, spec: BotSpec, log_dir: Path) -> None:
+        self.spec = spec
+        self.rasa_port, self.action_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.rasa_port}"
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"bench-{spec.name}-"))
+        extra = {
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.action_port}/webhook",
+            **spec.env,
+        }
+        if spec.uses_tracker_db:
+            extra["TRACKER_STORE_URL"] = f"sqlite:///{self.tmp / 'tracker.db'}"
+        self.env = rasa_env(extra)
+        rasa = str(VENV_BIN / "rasa")
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.logs = [open(log_dir / f"{spec.name}-{kind}.log", "w") for kind in ("actions", "rasa")]
+        rasa_command = [*spec.server_command, "--model", str(spec.model),
+                        "--interface", "127.0.0.1", "--port", str(self.rasa_port), *spec.rasa_args]
+        if spec.endpoints:
+            rasa_command += ["--endpoints", spec.endpoints]
+        if spec.credentials:
+            rasa_command += ["--credentials", spec.credentials]
+        self.started = time.monotonic()
+        self.actions = subprocess.Popen(
+            [rasa, "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
+            cwd=spec.cwd, env=self.env, stdout=self.logs[0], stderr=subprocess.STDOUT,
+        )
+        self.rasa = subprocess.Popen(
+            rasa_command, cwd=spec.cwd, env=self.env, stdout=self.logs[1],
+            stderr=subprocess.STDOUT,
+        )
+        self.cold_start_seconds: Optional[float] = None
+
+    def wait_until_answering(self, timeout: float = 300) -> float:
+        """Seconds from process start to the first turn answered with the action server up."""
+        deadline = self.started + timeout
+        actions_up = False
+        while time.monotonic() < deadline:
+            for process, what in ((self.rasa, "Rasa server"), (self.actions, "action server")):
+                if process.poll() is not None:
+                    raise RuntimeError(f"the {self.spec.name} {what} exited early, see its log")
+            actions_up = actions_up or self._get(f"http://127.0.0.1:{self.action_port}/health")
+            if actions_up and self.say(self.spec.first_message, "coldstart-" + uuid.uuid4().hex):
+                self.cold_start_seconds = round(time.monotonic() - self.started, 1)
+                return self.cold_start_seconds
+            time.sleep(0.25)
+        raise TimeoutError(f"the {self.spec.name} bot did not answer within {timeout:.0f} s")
+
+    @staticmethod
+    def _get(url: str) -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return bool(response.status == 200)
+        except (OSError, urllib.error.URLError):
+            return False
+
+    def say(self, text: str, sender: str) -> list:
+        """One REST turn; the bot's replies, or [] if it did not answer."""
+        request = urllib.request.Request(
+            self.url + "/webhooks/rest/webhook",
+            data=json.dumps({"sender": sender, "message": text}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                replies = json.loads(response.read())
+                return replies if isinstance(replies, list) else []
+        except (OSError, urllib.error.URLError, ValueError):
+            return []
+
+    def memory_mb(self) -> Dict[str, float]:
+        """Current and peak RSS of the Rasa server and of the action server, in MB."""
+        return {
+            "rasa_rss_mb": rss_mb(self.rasa.pid),
+            "rasa_peak_rss_mb": rss_mb(self.rasa.pid, "VmHWM"),
+            "actions_rss_mb": rss_mb(self.actions.pid),
+            "actions_peak_rss_mb": rss_mb(self.actions.pid, "VmHWM"),
+        }
+
+    def stop(self) -> None:
+        """Stop both servers (SIGTERM, then SIGKILL after 20 s) and close the logs."""
+        for process in (self.rasa, self.actions):
+            if process.poll() is None:
+                process.terminate()
+        for process in (self.rasa, self.actions):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for log in self.logs:
+            log.close()

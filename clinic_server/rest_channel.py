@@ -1,0 +1,383 @@
+"""The chat webhook the widget talks to: Rasa's REST channel, made hard to break.
+
+credentials.yml names it by module path (`clinic_server.rest_channel.ClinicRestInput`). Its
+name is still "rest", so the URL stays POST /webhooks/rest/webhook. On top of `RestInput`:
+
+- a request body limit, checked while the body is read, so an oversized one is never buffered
+  (413);
+- the body must be a JSON object with a string `sender` and a string `message` (400 otherwise,
+  with a JSON `error` and `message`);
+- control characters are removed and the text is NFC-normalised; other scripts and emoji pass;
+- a message length limit: the visitor gets a polite reply asking to shorten it, and the model
+  never sees the message;
+- rate limits per sender and per client IP over a sliding window (429 with Retry-After);
+- a turn in which something failed (say the action server is down) still gets an answer: the
+  clinic's phone number from settings/clinic.yml.
+
+The limits come from environment variables (defaults in scripts/env.sh, `Limits` below);
+0 switches a limit off. Behind a proxy, Sanic's SANIC_PROXIES_COUNT or SANIC_REAL_IP_HEADER
+say which header carries the visitor's IP. `?stream=true` is not supported: replies always
+come as one JSON list. The client may not choose `input_channel`. No message text is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import os
+import time
+import unicodedata
+from collections import deque
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    ClassVar,
+    Deque,
+    Dict,
+    List,
+    Mapping,
+    Optional,
+)
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from rasa.shared.exceptions import RasaException
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from actions.handoff import phone_button
+from actions.settings import ClinicSettings, SettingsError, load_settings
+
+logger = logging.getLogger(__name__)
+
+Reply = Dict[str, Any]
+# Loggers whose ERROR records during a turn mean the visitor may be missing part of the reply:
+# the processor logs every exception raised while running an action, the action module logs
+# an unreachable action server.
+WATCHED_LOGGERS = ("rasa.core.processor", "rasa.core.actions.action")
+
+
+class ChannelConfigError(RasaException):
+    """A malformed limit or clinic setting; `rasa run` prints it on one line and stops."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request and one client may do. 0 switches a limit off."""
+
+    max_body_bytes: int = 65_536
+    max_message_chars: int = 2_000
+    max_sender_chars: int = 128
+    rate_window_seconds: int = 10
+    rate_per_sender: int = 20
+    rate_per_ip: int = 60
+
+    ENVIRONMENT: ClassVar[Dict[str, str]] = {
+        "max_body_bytes": "CHAT_MAX_BODY_BYTES",
+        "max_message_chars": "CHAT_MAX_MESSAGE_CHARS",
+        "rate_window_seconds": "CHAT_RATE_WINDOW_SECONDS",
+        "rate_per_sender": "CHAT_RATE_LIMIT_PER_SENDER",
+        "rate_per_ip": "CHAT_RATE_LIMIT_PER_IP",
+    }
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Limits:
+        """The defaults above, overridden by the CHAT_* environment variables."""
+        values: Dict[str, int] = {}
+        for field, variable in cls.ENVIRONMENT.items():
+            raw = environ.get(variable, "").strip()
+            if not raw:
+                continue
+            if not raw.isdigit():
+                raise ChannelConfigError(
+                    f"{variable} must be a whole number (0 switches the limit off), got {raw!r}"
+                )
+            values[field] = int(raw)
+        limits = cls(**values)
+        if limits.rate_window_seconds == 0 and (limits.rate_per_sender or limits.rate_per_ip):
+            raise ChannelConfigError(
+                "CHAT_RATE_WINDOW_SECONDS must be at least 1 while a rate limit is on"
+            )
+        return limits
+
+
+class SlidingWindowLimiter:
+    """At most `limit` hits per key in any `window` seconds (0: no limit).
+
+    Memory stays bounded by the keys seen in the last window: keys that went quiet are
+    dropped once per window. One limiter per Rasa server process (see docs/deployment.md for
+    several processes).
+    """
+
+    def __init__(
+        self, limit: int, window: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit, self.window, self._clock = limit, window, clock
+        self._hits: Dict[str, Deque[float]] = {}
+        self._next_sweep = clock() + window
+
+    def wait_seconds(self, key: str) -> float:
+        """0 if `key` may go ahead now, else how long until it may."""
+        if not self.limit:
+            return 0.0
+        now = self._clock()
+        self._sweep(now)
+        hits = self._hits.get(key)
+        if hits is None:
+            return 0.0
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) < self.limit:
+            return 0.0
+        return hits[0] + self.window - now
+
+    def record(self, key: str) -> None:
+        """Count a hit for `key` now."""
+        if self.limit:
+            self._hits.setdefault(key, deque()).append(self._clock())
+
+    def _sweep(self, now: float) -> None:
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self.window
+        cutoff = now - self.window
+        stale = [key for key, hits in self._hits.items() if not hits or hits[-1] <= cutoff]
+        for key in stale:
+            del self._hits[key]
+
+
+def clean_text(text: str) -> str:
+    """`text` without control characters or lone surrogates, NFC-normalised.
+
+    Line breaks and tabs become spaces; format characters (zero-width joiners in emoji,
+    right-to-left marks) stay, since other scripts and emoji need them.
+    """
+    kept = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cc":
+            if char in "\t\n\r\x0b\x0c":
+                kept.append(" ")
+        elif category != "Cs":
+            kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept)).strip()
+
+
+class BadRequest(Exception):
+    """A request the webhook refuses: the status and a one-line message for the client."""
+
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+    def response(self, headers: Optional[Dict[str, str]] = None) -> HTTPResponse:
+        """The refusal as a JSON response."""
+        return response.json(
+            {"error": self.error, "message": self.message}, status=self.status, headers=headers
+        )
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """A checked webhook request."""
+
+    sender: str
+    text: str
+    metadata: Optional[Dict[str, Any]]
+
+
+def parse_chat_request(body: bytes, limits: Limits) -> ChatRequest:
+    """The sender, message and metadata of a webhook body; `BadRequest` if malformed."""
+    usage = "send a JSON object with string fields 'sender' and 'message'"
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise BadRequest(400, "invalid_json", f"The body is not JSON: {usage}.") from error
+    if not isinstance(payload, dict):
+        raise BadRequest(400, "invalid_request", f"The body is not a JSON object: {usage}.")
+    for field in ("sender", "message"):
+        if field not in payload:
+            raise BadRequest(400, "invalid_request", f"'{field}' is missing: {usage}.")
+        if not isinstance(payload[field], str):
+            raise BadRequest(400, "invalid_request", f"'{field}' must be a string: {usage}.")
+    sender = clean_text(payload["sender"])
+    if not sender or (limits.max_sender_chars and len(sender) > limits.max_sender_chars):
+        raise BadRequest(
+            400, "invalid_request",
+            f"'sender' must be 1 to {limits.max_sender_chars} characters long.",
+        )
+    text = clean_text(payload["message"])
+    if not text:
+        raise BadRequest(400, "empty_message", "'message' is empty: type a question.")
+    metadata = payload.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise BadRequest(400, "invalid_request", "'metadata', if given, must be a JSON object.")
+    return ChatRequest(sender=sender, text=text, metadata=metadata)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body; `BadRequest` (413) as soon as it is longer than `limit` bytes."""
+    too_large = BadRequest(
+        413, "body_too_large",
+        f"The request is larger than {limit:,} bytes. Please send a shorter message.",
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    body = bytearray()
+    while request.stream is not None:
+        chunk = await request.stream.read()
+        if chunk is None:
+            break
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
+
+
+# The problems logged while the current request's turn runs (None outside a webhook turn).
+_turn_problems: ContextVar[Optional[List[str]]] = ContextVar("turn_problems", default=None)
+
+
+class _TurnProblemRecorder(logging.Handler):
+    """Notes, for the turn being handled, that Rasa logged an error (never the text)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        problems = _turn_problems.get()
+        if problems is not None:
+            problems.append(record.name)
+
+
+_RECORDER = _TurnProblemRecorder(level=logging.ERROR)
+
+
+def _watch_rasa_errors() -> None:
+    for name in WATCHED_LOGGERS:
+        watched = logging.getLogger(name)
+        if _RECORDER not in watched.handlers:
+            watched.addHandler(_RECORDER)
+
+
+class ClinicRestInput(RestInput):
+    """Rasa's REST channel with input checks, limits and a reply when a turn fails."""
+
+    def __init__(self, limits: Optional[Limits] = None,
+                 settings: Optional[ClinicSettings] = None) -> None:
+        self.limits = limits or Limits.from_environment()
+        self.settings = settings or _load_settings()
+        window = self.limits.rate_window_seconds
+        self.per_sender = SlidingWindowLimiter(self.limits.rate_per_sender, window)
+        self.per_ip = SlidingWindowLimiter(self.limits.rate_per_ip, window)
+        _watch_rasa_errors()
+
+    @classmethod
+    def name(cls) -> str:
+        """"rest", so the URL stays /webhooks/rest/webhook."""
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> ClinicRestInput:
+        """Built from the environment; credentials.yml has nothing to set for this channel."""
+        return cls()
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        """GET / (health) and POST /webhook, under /webhooks/rest."""
+        webhook = Blueprint("clinic_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                return await self._receive(request, on_new_message)
+            except BadRequest as refusal:
+                logger.debug("chat webhook refused a request: %s", refusal.error)
+                return refusal.response()
+
+        return webhook
+
+    async def _receive(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
+        limit = self.limits.max_body_bytes or int(request.app.config.REQUEST_MAX_SIZE)
+        chat = parse_chat_request(await read_body(request, limit), self.limits)
+        refusal = self._rate_limited(chat.sender, request.remote_addr or request.ip)
+        if refusal is not None:
+            return refusal
+        max_chars = self.limits.max_message_chars
+        if max_chars and len(chat.text) > max_chars:
+            logger.info("chat webhook: a message over %d characters was not processed", max_chars)
+            return response.json([self._reply(chat.sender, (
+                f"Sorry, your message is too long for me ({len(chat.text):,} characters). "
+                f"Could you shorten it to under {max_chars:,} characters, ideally one question "
+                "at a time?"
+            ))])
+        return response.json(await self._run_turn(chat, on_new_message))
+
+    def _rate_limited(self, sender: str, ip: str) -> Optional[HTTPResponse]:
+        wait = max(self.per_sender.wait_seconds(sender), self.per_ip.wait_seconds(ip))
+        if wait > 0:
+            logger.debug("chat webhook: rate limit reached, %.0f s to wait", wait)
+            seconds = max(1, math.ceil(wait))
+            refusal = BadRequest(
+                429, "rate_limited",
+                "You're sending messages faster than I can answer. "
+                f"Please wait {seconds} second{'s' if seconds > 1 else ''} and try again.",
+            )
+            return refusal.response(headers={"Retry-After": str(seconds)})
+        self.per_sender.record(sender)
+        self.per_ip.record(ip)
+        return None
+
+    async def _run_turn(
+        self, chat: ChatRequest, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> List[Reply]:
+        collector = CollectingOutputChannel()
+        problems: List[str] = []
+        token = _turn_problems.set(problems)
+        try:
+            await on_new_message(UserMessage(
+                chat.text, collector, chat.sender,
+                input_channel=self.name(), metadata=chat.metadata,
+            ))
+        except (asyncio.CancelledError, Exception) as error:
+            # Rasa's own REST channel answers too when a turn times out or fails; the
+            # exception's text may quote the message, so only its type is logged.
+            logger.error("chat webhook: the turn failed (%s)", type(error).__name__)
+            problems.append(type(error).__name__)
+        finally:
+            _turn_problems.reset(token)
+        replies: List[Reply] = list(collector.messages)
+        if problems or not replies:
+            replies.append(self._fallback(chat.sender))
+        return replies
+
+    def _fallback(self, sender: str) -> Reply:
+        reply = self._reply(
+            sender,
+            "Sorry, something went wrong on our side. "
+            f"Please call the clinic at {self.settings.phone}.",
+        )
+        reply["buttons"] = [phone_button(self.settings)]
+        return reply
+
+    @staticmethod
+    def _reply(sender: str, text: str) -> Reply:
+        return {"recipient_id": sender, "text": text}
+
+
+def _load_settings() -> ClinicSettings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        raise ChannelConfigError(str(error)) from error

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Production start on one machine: one Rasa server per port in RASA_PORTS and one action server
+# per port in ACTION_PORTS, all on loopback, behind nginx; conversations in PostgreSQL, locks in
+# Redis. Settings: the environment, then deploy/production.env (DEPLOY_ENV_FILE), then the
+# defaults below. Ctrl-C / SIGTERM stops everything. See docs/deployment.md.
+#
+# A server that dies is reported and the others go on serving (nginx skips it); this script
+# stops only when every Rasa server, every action server or nginx is gone. Restarting a dead
+# process is the job of the supervisor around it (systemd, Kubernetes).
+set -euo pipefail
+source "$(dirname "$0")/../scripts/env.sh"
+cd "$PROJECT_DIR"
+
+# The environment wins over the file: only variables not already set are taken from it.
+env_file="${DEPLOY_ENV_FILE:-$PROJECT_DIR/deploy/production.env}"
+if [ -e "$env_file" ]; then
+  while IFS= read -r line || [ -n "$line" ]; do
+    [[ "$line" =~ ^[[:space:]]*(#|$) ]] && continue
+    if [[ ! "$line" =~ ^([A-Z_][A-Z0-9_]*)=(.*)$ ]]; then
+      echo "error: $env_file: not a NAME=value line: ${line%%=*}" >&2
+      exit 1
+    fi
+    name="${BASH_REMATCH[1]}"
+    if [ -z "${!name+set}" ]; then export "$name=${BASH_REMATCH[2]}"; fi
+  done < "$env_file"
+elif [ -n "${DEPLOY_ENV_FILE:-}" ]; then
+  echo "error: DEPLOY_ENV_FILE=$DEPLOY_ENV_FILE does not exist" >&2
+  exit 1
+fi
+
+export RASA_PORTS="${RASA_PORTS:-5005 5006}"
+export ACTION_PORTS="${ACTION_PORTS:-5055 5056}"
+export NGINX_LISTEN="${NGINX_LISTEN:-127.0.0.1:8000}"
+export NGINX_ACTIONS_LISTEN="${NGINX_ACTIONS_LISTEN:-127.0.0.1:5054}"
+export NGINX_RATE_LIMIT="${NGINX_RATE_LIMIT:-5r/s}"
+export NGINX_RATE_BURST="${NGINX_RATE_BURST:-20}"
+export NGINX_MAX_BODY="${NGINX_MAX_BODY:-16k}"
+export NGINX_READ_TIMEOUT="${NGINX_READ_TIMEOUT:-60s}"
+export NGINX_BALANCE="${NGINX_BALANCE:-sender}"
+export DB_PORT="${DB_PORT:-5432}" DB_DATABASE="${DB_DATABASE:-rasa}" DB_USER="${DB_USER:-rasa}"
+export REDIS_PORT="${REDIS_PORT:-6379}" REDIS_DB="${REDIS_DB:-1}"
+export REDIS_PASSWORD="${REDIS_PASSWORD:-}"
+export TICKET_LOCK_LIFETIME="${TICKET_LOCK_LIFETIME:-20}"
+export SQL_POOL_SIZE="${SQL_POOL_SIZE:-10}" SQL_MAX_OVERFLOW="${SQL_MAX_OVERFLOW:-10}"
+export SANIC_WORKERS="${SANIC_WORKERS:-1}"
+export SANIC_REQUEST_MAX_SIZE="${SANIC_REQUEST_MAX_SIZE:-1048576}"  # also nginx's for action calls
+# Every Rasa server calls the action servers through nginx's private listener.
+export ACTION_ENDPOINT_URL="http://$NGINX_ACTIONS_LISTEN/webhook"
+# The action servers listen on loopback (rasa-sdk reads SANIC_HOST).
+export SANIC_HOST=127.0.0.1
+# nginx adds the visitor's address to X-Forwarded-For: the chat webhook's per-IP limit must
+# count visitors, not nginx's one address (Sanic reads SANIC_PROXIES_COUNT).
+export SANIC_PROXIES_COUNT="${SANIC_PROXIES_COUNT:-1}"
+model="${RASA_MODEL:-models/clinic.tar.gz}"
+nginx_bin="${NGINX_BIN:-nginx}"
+PATH="$PATH:/usr/sbin"  # Debian's nginx, for users whose PATH lacks sbin
+
+run_dir="${DEPLOY_RUN_DIR:-var/deploy}"
+mkdir -p "$run_dir"
+DEPLOY_RUN_DIR="$(cd "$run_dir" && pwd)"
+export DEPLOY_RUN_DIR
+mkdir -p "$DEPLOY_RUN_DIR"/{logs,pids,nginx}
+rm -f "$DEPLOY_RUN_DIR/ready" "$DEPLOY_RUN_DIR"/pids/*.pid
+
+command -v "$nginx_bin" >/dev/null || { echo "error: nginx not found (apt-get install nginx)" >&2; exit 1; }
+[ -f "$model" ] || { echo "error: no model at $model (make train)" >&2; exit 1; }
+"$PY" -m actions.settings  # names the broken setting in settings/clinic.yml, if any
+"$PY" deploy/configure.py check
+"$PY" deploy/configure.py render-nginx deploy/nginx.conf.template "$DEPLOY_RUN_DIR/nginx/nginx.conf"
+"$nginx_bin" -t -q -p "$DEPLOY_RUN_DIR/nginx/" -c "$DEPLOY_RUN_DIR/nginx/nginx.conf" \
+  -e "$DEPLOY_RUN_DIR/logs/nginx-error.log"
+
+# Only the pages listed in settings/clinic.yml (widget_origins) may call the chat webhook.
+mapfile -t widget_origins < <("$PY" -m actions.settings --widget-origins)
+cors=()
+if [ "${#widget_origins[@]}" -gt 0 ]; then cors=(--cors "${widget_origins[@]}"); fi
+
+declare -A pids=()  # name -> pid
+stopping=0
+stop_all() {
+  stopping=1
+  local name
+  for name in "${!pids[@]}"; do kill -TERM "${pids[$name]}" 2>/dev/null || true; done
+  for _ in $(seq 1 40); do
+    local alive=0
+    for name in "${!pids[@]}"; do kill -0 "${pids[$name]}" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.5
+  done
+  for name in "${!pids[@]}"; do kill -KILL "${pids[$name]}" 2>/dev/null || true; done
+  rm -f "$DEPLOY_RUN_DIR/ready" "$DEPLOY_RUN_DIR"/pids/*.pid
+}
+trap 'stop_all' EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+launch() {  # launch NAME COMMAND...: in the background, output to logs/NAME.log
+  local name="$1"
+  shift
+  "$@" >"$DEPLOY_RUN_DIR/logs/$name.log" 2>&1 &
+  pids[$name]=$!
+  echo "${pids[$name]}" > "$DEPLOY_RUN_DIR/pids/$name.pid"
+}
+
+for port in $ACTION_PORTS; do
+  launch "actions-$port" "$RASA" run actions --actions actions --port "$port"
+done
+for port in $RASA_PORTS; do
+  # --interface 127.0.0.1: the Rasa HTTP API is reachable from this machine only.
+  # `rasa run` with the speed-ups of clinic_speedups (same behaviour; docs/performance.md).
+  launch "rasa-$port" "$PY" -m clinic_speedups run --model "$model" --interface 127.0.0.1 --port "$port" \
+    --endpoints deploy/endpoints.yml --credentials credentials.yml \
+    --enable-api --auth-token "$RASA_AUTH_TOKEN" "${cors[@]}"
+done
+launch nginx "$nginx_bin" -p "$DEPLOY_RUN_DIR/nginx/" -c "$DEPLOY_RUN_DIR/nginx/nginx.conf" \
+  -e "$DEPLOY_RUN_DIR/logs/nginx-error.log"
+
+echo "Starting $(wc -w <<<"$RASA_PORTS") Rasa server(s), $(wc -w <<<"$ACTION_PORTS") action server(s) and nginx; logs in $DEPLOY_RUN_DIR/logs"
+wait_for() {  # wait_for NAME URL: until URL answers 2xx, or NAME's process exits
+  local name="$1" url="$2"
+  for _ in $(seq 1 300); do
+    curl -fs -o /dev/null --max-time 2 "$url" && return 0
+    if ! kill -0 "${pids[$name]}" 2>/dev/null; then
+      echo "error: $name stopped while starting; last lines of its log:" >&2
+      tail -n 20 "$DEPLOY_RUN_DIR/logs/$name.log" >&2
+      exit 1
+    fi
+    sleep 1
+  done
+  echo "error: $name did not answer at $url in 300 s" >&2
+  exit 1
+}
+for port in $ACTION_PORTS; do wait_for "actions-$port" "http://127.0.0.1:$port/health"; done
+for port in $RASA_PORTS; do wait_for "rasa-$port" "http://127.0.0.1:$port/"; done
+wait_for nginx "http://$NGINX_LISTEN/webhooks/rest/"
+wait_for nginx "http://$NGINX_ACTIONS_LISTEN/health"
+touch "$DEPLOY_RUN_DIR/ready"
+echo "Ready: chat at http://$NGINX_LISTEN/webhooks/rest/webhook"
+
+# Watch: report each process that stops; go on while every kind still has one running.
+declare -A reported=()
+while [ "$stopping" = 0 ]; do
+  rasa_alive=0 actions_alive=0 nginx_alive=0
+  for name in "${!pids[@]}"; do
+    if kill -0 "${pids[$name]}" 2>/dev/null; then
+      case "$name" in
+        rasa-*) rasa_alive=1 ;;
+        actions-*) actions_alive=1 ;;
+        nginx) nginx_alive=1 ;;
+      esac
+    elif [ -z "${reported[$name]:-}" ]; then
+      reported[$name]=1
+      rm -f "$DEPLOY_RUN_DIR/pids/$name.pid"
+      echo "warning: $name stopped; the others go on serving (log: $DEPLOY_RUN_DIR/logs/$name.log)" >&2
+    fi
+  done
+  if [ "$rasa_alive" = 0 ] || [ "$actions_alive" = 0 ] || [ "$nginx_alive" = 0 ]; then
+    echo "error: no Rasa server, action server or nginx left running; stopping" >&2
+    exit 1
+  fi
+  sleep 1 &
+  wait $! || true
+done

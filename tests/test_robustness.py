@@ -1,0 +1,424 @@
+"""Bad input and faults are harmless: the real servers, driven with what a careless client,
+an attacker or a broken action server would produce (issue 7, "Hard to break")."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+import requests
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from actions.settings import load_settings
+from clinic_server.rest_channel import ChannelConfigError, Limits, SlidingWindowLimiter, clean_text
+from tests.conftest import MODEL_PATH, PROJECT_DIR
+from tests.test_end_to_end import BOOKING_URL, TOKEN, Servers, texts, visitor
+
+pytestmark = pytest.mark.e2e
+
+# The limits the servers run with. The window is long so that a slow machine cannot spread a
+# burst over two windows; the rates are small to keep the tests short.
+LIMITS = {
+    "CHAT_MAX_BODY_BYTES": "65536",
+    "CHAT_MAX_MESSAGE_CHARS": "2000",
+    "CHAT_RATE_WINDOW_SECONDS": "60",
+    "CHAT_RATE_LIMIT_PER_SENDER": "8",
+    "CHAT_RATE_LIMIT_PER_IP": "20",
+    "SANIC_REQUEST_MAX_SIZE": "2097152",
+    # As behind a proxy: the client's IP is the X-Forwarded-For header's last address, so each
+    # test can be a different client.
+    "SANIC_PROXIES_COUNT": "1",
+}
+PHONE = load_settings().phone  # the number visitors are told to call, from settings/clinic.yml
+APOLOGY = "something went wrong on our side"
+_addresses = (f"10.{a}.{b}.{c}" for a, b, c in itertools.product(range(256), repeat=3))
+# Words sent in messages that must never reach the log.
+SECRET_WORDS: List[str] = []
+
+
+def new_client() -> Dict[str, str]:
+    """Headers that make the next requests come from a client IP no other request used."""
+    return {"X-Forwarded-For": next(_addresses)}
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    assert MODEL_PATH.exists(), "no trained model: the test command trains one first"
+    with pytest.MonkeyPatch.context() as environment:
+        for name, value in LIMITS.items():
+            environment.setenv(name, value)
+        started = Servers(tmp_path_factory.mktemp("robustness"))
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+def post(servers: Servers, body: Any = None, *, data: Any = None,
+         headers: Optional[Dict[str, str]] = None) -> requests.Response:
+    return requests.post(
+        servers.url + "/webhooks/rest/webhook", json=body, data=data,
+        headers=headers or new_client(), timeout=60,
+    )
+
+
+def chat(servers: Servers, text: str, sender: str,
+         headers: Optional[Dict[str, str]] = None) -> List[Dict[str, Any]]:
+    response = post(servers, {"sender": sender, "message": text}, headers=headers)
+    assert response.status_code == 200, response.text
+    replies = response.json()
+    assert isinstance(replies, list)
+    return replies
+
+
+def assert_refused(response: requests.Response, status: int) -> None:
+    """A 4xx JSON refusal whose message says what to do."""
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    refusal = response.json()
+    assert isinstance(refusal["error"], str) and refusal["message"].strip()
+
+
+def assert_still_answers(servers: Servers) -> None:
+    replies = chat(servers, "is ketamine FDA approved?", visitor())
+    assert "2019" in texts(replies) and APOLOGY not in texts(replies)
+
+
+def stored_user_texts(servers: Servers, sender: str) -> List[str]:
+    tracker = requests.get(
+        f"{servers.url}/conversations/{sender}/tracker", params={"token": TOKEN}, timeout=30,
+    ).json()
+    return [event["text"] for event in tracker["events"] if event["event"] == "user"]
+
+
+# ---- the pieces, without servers ------------------------------------------------------------
+
+def test_the_sliding_window_lets_a_key_go_on_once_its_oldest_hit_leaves_the_window() -> None:
+    now = [100.0]
+    limiter = SlidingWindowLimiter(limit=3, window=10, clock=lambda: now[0])
+    for moment in (100.0, 104.0, 108.0):
+        now[0] = moment
+        assert limiter.wait_seconds("a") == 0
+        limiter.record("a")
+    now[0] = 109.0
+    assert limiter.wait_seconds("a") == pytest.approx(1.0)  # the hit at 100 s leaves at 110 s
+    assert limiter.wait_seconds("b") == 0  # other keys are not affected
+    now[0] = 110.5
+    assert limiter.wait_seconds("a") == 0
+
+
+def test_a_limit_of_zero_is_no_limit() -> None:
+    limiter = SlidingWindowLimiter(limit=0, window=10)
+    for _ in range(1000):
+        limiter.record("a")
+    assert limiter.wait_seconds("a") == 0
+
+
+def test_quiet_keys_are_forgotten() -> None:
+    now = [0.0]
+    limiter = SlidingWindowLimiter(limit=5, window=10, clock=lambda: now[0])
+    for key in range(1000):
+        limiter.record(str(key))
+    now[0] = 25.0
+    limiter.wait_seconds("new")
+    assert not limiter._hits
+
+
+def test_a_malformed_limit_names_its_variable() -> None:
+    with pytest.raises(ChannelConfigError, match="CHAT_RATE_LIMIT_PER_IP"):
+        Limits.from_environment({"CHAT_RATE_LIMIT_PER_IP": "lots"})
+    assert Limits.from_environment({"CHAT_MAX_MESSAGE_CHARS": "500"}).max_message_chars == 500
+
+
+def test_clean_text_keeps_scripts_emoji_and_joiners_and_drops_control_characters() -> None:
+    assert clean_text("a\x00b\x1bc\td\ne\ud800f") == "abc d ef"
+    for text in ("مرحبا", "👩\u200d⚕️", "氯胺酮", "\u200fשלום"):
+        assert clean_text(text) == text
+    assert clean_text("e\u0301") == "\u00e9"  # NFC: one code point for é
+
+
+# ---- malformed requests ----------------------------------------------------------------
+
+MALFORMED = {
+    "not JSON": "hello, is ketamine approved?",
+    "empty body": "",
+    "truncated JSON": '{"sender": "x", "message": "hi"',
+    "invalid UTF-8": b'{"sender": "x", "message": "\xff\xfe"}',
+    "a JSON list": "[1, 2, 3]",
+    "a JSON string": '"hello"',
+    "deeply nested JSON": "[" * 50_000,
+    "no sender": json.dumps({"message": "hello"}),
+    "no message": json.dumps({"sender": "x"}),
+    "message is a number": json.dumps({"sender": "x", "message": 42}),
+    "message is a list": json.dumps({"sender": "x", "message": ["hello"]}),
+    "message is null": json.dumps({"sender": "x", "message": None}),
+    "message is an object": json.dumps({"sender": "x", "message": {"text": "hi"}}),
+    "sender is an object": json.dumps({"sender": {"id": 1}, "message": "hello"}),
+    "sender is a number": json.dumps({"sender": 7, "message": "hello"}),
+    "sender is empty": json.dumps({"sender": "  ", "message": "hello"}),
+    "sender is 1,000 characters": json.dumps({"sender": "s" * 1000, "message": "hello"}),
+    "message is only control characters": json.dumps({"sender": "x", "message": "\x00\x07"}),
+    "metadata is a string": json.dumps({"sender": "x", "message": "hi", "metadata": "m"}),
+}
+
+
+@pytest.mark.parametrize("body", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_malformed_request_gets_a_400_that_says_what_to_send(
+    servers: Servers, body: Any
+) -> None:
+    assert_refused(post(servers, data=body), 400)
+    assert_still_answers(servers)
+
+
+def test_the_readme_curl_without_a_content_type_still_works(servers: Servers) -> None:
+    response = post(servers, data=json.dumps({"sender": visitor(), "message": "hello"}))
+    assert response.status_code == 200 and "automated assistant" in texts(response.json())
+
+
+# ---- sizes -------------------------------------------------------------------------------
+
+def test_a_100_kb_message_is_refused_with_413(servers: Servers) -> None:
+    assert_refused(post(servers, {"sender": visitor(), "message": "a" * 100_000}), 413)
+    assert_still_answers(servers)
+
+
+def test_a_1_mb_body_is_refused_with_413_even_without_a_declared_length(
+    servers: Servers,
+) -> None:
+    body = json.dumps({"sender": visitor(), "message": "b" * 1_000_000}).encode()
+    assert_refused(post(servers, data=body), 413)
+    chunks = (body[i:i + 16_384] for i in range(0, len(body), 16_384))  # chunked, no length
+    assert_refused(post(servers, data=chunks), 413)
+    assert_still_answers(servers)
+
+
+def test_the_server_wide_body_limit_applies_to_the_api_too(servers: Servers) -> None:
+    response = requests.post(servers.url + "/model/parse", data=b"x" * 3_000_000, timeout=60)
+    assert response.status_code == 413
+    assert_still_answers(servers)
+
+
+def test_a_message_over_the_length_limit_gets_a_polite_reply_and_skips_the_model(
+    servers: Servers,
+) -> None:
+    sender = visitor()
+    SECRET_WORDS.append("quokka")
+    replies = chat(servers, "quokka " * 400, sender)  # 2,799 characters, a 3 KB body
+    assert len(replies) == 1 and "too long" in replies[0]["text"]
+    assert "2,000" in replies[0]["text"]
+    assert stored_user_texts(servers, sender) == []
+    assert "ketamine" in texts(chat(servers, "what is ketamine?", sender))  # goes on normally
+
+
+# ---- text ----------------------------------------------------------------------------------
+
+def test_control_characters_are_removed_before_the_model_sees_the_text(servers: Servers) -> None:
+    sender = visitor()
+    SECRET_WORDS.append("wombat")
+    replies = chat(servers, "hello\x00 wombat\x1b[31m\x07\nthere\r\n", sender)
+    assert replies and APOLOGY not in texts(replies)
+    assert stored_user_texts(servers, sender) == ["hello wombat[31m there"]
+
+
+def test_a_lone_surrogate_escape_does_not_break_the_turn(servers: Servers) -> None:
+    response = post(servers, data=b'{"sender": "s-%s", "message": "\\ud800 hello"}'
+                    % uuid.uuid4().hex.encode())
+    assert response.status_code == 200 and "automated assistant" in texts(response.json())
+
+
+@pytest.mark.parametrize("text", [
+    "هل الكيتامين معتمد من إدارة الغذاء والدواء؟",  # Arabic, right to left
+    "האם קטמין מאושר?",  # Hebrew
+    "氯胺酮疗法获得FDA批准了吗？",  # Chinese
+    "ケタミンは安全ですか",  # Japanese
+    "👩‍⚕️🙏 can I book? 😊🇺🇸",  # emoji with joiners and flags
+    "Ｉ ｗａｎｔ ｔｏ ｂｏｏｋ",  # full-width Latin
+    "\u202eevil\u202c is it FDA approved",  # a right-to-left override
+])
+def test_other_scripts_and_emoji_get_a_reply_and_are_stored_intact(
+    servers: Servers, text: str
+) -> None:
+    sender = visitor()
+    replies = chat(servers, text, sender)
+    assert texts(replies).strip()
+    assert APOLOGY not in texts(replies)
+    assert stored_user_texts(servers, sender) == [text]
+
+
+# ---- fuzzing -------------------------------------------------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12,
+)
+CHAT_LIKE = st.fixed_dictionaries(
+    {"sender": st.text(max_size=40) | JSON_VALUES,
+     "message": st.text(max_size=300) | JSON_VALUES},
+    optional={"metadata": JSON_VALUES, "input_channel": JSON_VALUES},
+)
+BODIES = st.one_of(
+    CHAT_LIKE.map(json.dumps).map(str.encode),  # lone surrogates arrive as \ud800 escapes
+    CHAT_LIKE.map(lambda body: json.dumps(body, ensure_ascii=False).encode("utf-8", "replace")),
+    JSON_VALUES.map(json.dumps).map(str.encode),
+    st.text(max_size=400).map(lambda text: text.encode("utf-8", "surrogatepass")),
+    st.binary(max_size=400),
+)
+
+
+@settings(max_examples=300, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(body=BODIES)
+def test_any_body_gets_a_well_formed_json_answer_and_never_a_500(
+    servers: Servers, body: bytes
+) -> None:
+    response = post(servers, data=body)
+    event(f"HTTP {response.status_code}")
+    assert response.status_code < 500, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    answer = response.json()
+    if response.status_code == 200:
+        assert isinstance(answer, list) and answer, "a processed message gets a reply"
+        # Rasa sends a response's `custom` data (read by the widget) as a message of its own.
+        assert all(isinstance(reply, dict) and {"text", "buttons", "custom"} & set(reply)
+                   for reply in answer)
+        assert texts(answer).strip(), "at least one reply says something"
+    else:
+        assert response.status_code in (400, 413, 429)
+        assert isinstance(answer["error"], str) and answer["message"]
+
+
+@settings(max_examples=120, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.text(min_size=1, max_size=300))
+def test_any_text_in_a_well_formed_request_gets_a_reply_without_a_failure(
+    servers: Servers, text: str
+) -> None:
+    response = post(servers, {"sender": visitor(), "message": text})
+    event(f"HTTP {response.status_code}")
+    if response.status_code == 400:  # nothing left once control characters are removed
+        assert response.json()["error"] == "empty_message"
+        return
+    assert response.status_code == 200, response.text
+    replies = response.json()
+    assert replies and APOLOGY not in texts(replies)
+
+
+def test_the_server_still_answers_after_the_fuzzing(servers: Servers) -> None:
+    assert_still_answers(servers)
+
+
+# ---- rate limits ---------------------------------------------------------------------------
+
+def test_a_sender_over_its_rate_gets_429_and_another_sender_still_gets_answers(
+    servers: Servers,
+) -> None:
+    sender, limit = visitor(), int(LIMITS["CHAT_RATE_LIMIT_PER_SENDER"])
+    for _ in range(limit):  # each from its own IP: only the sender's own limit counts
+        chat(servers, "hello", sender)
+    refused = post(servers, {"sender": sender, "message": "hello"})
+    assert_refused(refused, 429)
+    assert "wait" in refused.json()["message"] and int(refused.headers["Retry-After"]) >= 1
+    assert "automated assistant" in texts(chat(servers, "hello", visitor()))
+
+
+def test_a_client_ip_over_its_rate_gets_429_and_another_client_still_gets_answers(
+    servers: Servers,
+) -> None:
+    client, limit = new_client(), int(LIMITS["CHAT_RATE_LIMIT_PER_IP"])
+    for _ in range(limit):  # a new conversation each time: only the IP's limit counts
+        chat(servers, "hello", visitor(), headers=client)
+    assert_refused(post(servers, {"sender": visitor(), "message": "hello"}, headers=client), 429)
+    assert "automated assistant" in texts(chat(servers, "hello", visitor()))
+
+
+# ---- the Rasa HTTP API needs the token -----------------------------------------------------
+
+API = [
+    ("GET", "/conversations/{id}/tracker", None),
+    ("GET", "/conversations/{id}/story", None),
+    ("POST", "/conversations/{id}/messages", {"text": "hello", "sender": "user"}),
+    ("POST", "/conversations/{id}/tracker/events", {"event": "slot", "name": "x", "value": 1}),
+    ("PUT", "/conversations/{id}/tracker/events", []),
+    ("POST", "/conversations/{id}/execute", {"name": "utter_greet"}),
+    ("POST", "/conversations/{id}/trigger_intent", {"name": "greet"}),
+    ("POST", "/conversations/{id}/predict", None),
+    ("POST", "/model/parse", {"text": "hello"}),
+    ("PUT", "/model", {"model_file": "/tmp/elsewhere.tar.gz"}),
+    ("DELETE", "/model", None),
+    ("POST", "/model/train", None),
+    ("POST", "/model/test/stories", None),
+    ("POST", "/model/test/intents", None),
+    ("POST", "/model/predict", []),
+    ("GET", "/status", None),
+    ("GET", "/domain", None),
+]
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token"], ids=["no token", "wrong token"])
+@pytest.mark.parametrize(("method", "path", "body"), API, ids=[f"{m} {p}" for m, p, _ in API])
+def test_the_http_api_refuses_requests_without_the_right_token(
+    servers: Servers, method: str, path: str, body: Any, token: Optional[str]
+) -> None:
+    url = servers.url + path.format(id="visitor-" + uuid.uuid4().hex)
+    params = {"token": token} if token else {}
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = requests.request(method, url, params=params, headers=headers, json=body,
+                                timeout=30)
+    assert response.status_code in (401, 403), (response.status_code, response.text[:200])
+    assert "events" not in response.text and "model_file" not in response.text
+
+
+def test_the_right_token_opens_the_api(servers: Servers) -> None:
+    status = requests.get(servers.url + "/status", params={"token": TOKEN}, timeout=30)
+    assert status.status_code == 200 and "model_id" in status.json()
+
+
+# ---- the action server goes down and comes back --------------------------------------------
+
+def restart_action_server(servers: Servers) -> None:
+    """Start the action server again on its old port, as Servers first started it."""
+    rasa = str(PROJECT_DIR / ".venv" / "bin" / "rasa")
+    servers.actions = subprocess.Popen(
+        [rasa, "run", "actions", "--actions", "actions", "--port", str(servers.action_port)],
+        cwd=PROJECT_DIR, env=servers.env, stdout=servers.logs[0], stderr=subprocess.STDOUT,
+    )
+    Servers._wait(f"http://127.0.0.1:{servers.action_port}/health", servers.actions)
+
+
+def test_with_the_action_server_down_visitors_get_the_phone_then_the_conversation_goes_on(
+    servers: Servers,
+) -> None:
+    sender = visitor()
+    assert "2019" in texts(chat(servers, "is ketamine FDA approved?", sender))
+    servers.actions.kill()
+    servers.actions.wait(timeout=30)
+    try:
+        for question in ("can I talk to a person", "I want to book a consultation"):
+            replies = chat(servers, question, sender)
+            assert PHONE in texts(replies) and APOLOGY in texts(replies)
+            assert any(button.get("type") == "phone"
+                       for reply in replies for button in reply.get("buttons", []))
+        # Messages that need no custom action are answered as usual meanwhile.
+        replies = chat(servers, "does it help with PTSD?", sender)
+        assert "PTSD" in texts(replies)
+    finally:
+        restart_action_server(servers)
+    replies = chat(servers, "I want to book a consultation", sender)
+    assert APOLOGY not in texts(replies)
+    buttons = [button.get("url") for reply in replies for button in reply.get("buttons", [])]
+    assert BOOKING_URL in buttons and any(url.startswith("tel:") for url in buttons)
+
+
+def test_no_message_text_is_logged(servers: Servers) -> None:
+    log = Path(servers.logs[1].name).read_text(encoding="utf-8")
+    assert "Rasa server is up and running" in log  # the log is the right one
+    for text in [*SECRET_WORDS, "talk to a person", "book a consultation", "FDA approved"]:
+        assert text not in log

@@ -1,0 +1,84 @@
+"""clinic_speedups: the Rasa server's speed-ups keep its behaviour."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Iterator
+
+import jsonschema
+import pytest
+from rasa.core.actions.action import RemoteAction
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from clinic_speedups import install, uninstall
+
+
+@pytest.fixture(autouse=True)
+def speedups() -> Iterator[None]:
+    install()
+    try:
+        yield
+    finally:
+        uninstall()
+
+VALID_REPLIES = [
+    {"events": [{"event": "slot", "name": "crisis_mode", "value": True}],
+     "responses": [{"text": "Call us", "buttons": [{"title": "Call", "url": "tel:+1"}]}]},
+    {"events": [], "responses": []},
+    {},
+]
+INVALID_REPLIES = [
+    {"events": "not a list"},
+    {"events": [{"event": "slot", "name": 3}]},
+    {"responses": 5},
+]
+
+
+@pytest.mark.parametrize("reply", VALID_REPLIES)
+def test_valid_action_server_replies_are_accepted(reply: dict) -> None:
+    assert RemoteAction("action_handoff", None)._validate_action_result(reply)
+
+
+@pytest.mark.parametrize("reply", INVALID_REPLIES)
+def test_invalid_action_server_replies_are_refused_with_rasas_own_message(reply: dict) -> None:
+    with pytest.raises(jsonschema.ValidationError) as refused:
+        RemoteAction("action_handoff", None)._validate_action_result(reply)
+    with pytest.raises(jsonschema.ValidationError) as stock:
+        jsonschema.validate(reply, RemoteAction.action_response_format_spec())
+    assert refused.value.message.startswith(stock.value.message)
+    assert "Failed to validate Action server response" in refused.value.message
+
+
+def test_the_sqlite_tracker_store_writes_ahead_and_keeps_conversations(tmp_path: Path) -> None:
+    database = tmp_path / "tracker.db"
+    domain = Domain.from_yaml("slots:\n  crisis_mode:\n    type: bool\n    mappings: []\n")
+    store = SQLTrackerStore(domain, dialect="sqlite", db=str(database))
+    tracker = DialogueStateTracker.from_events("visitor", [
+        ActionExecuted("action_listen"), UserUttered("hello"), SlotSet("crisis_mode", True),
+    ], slots=domain.slots)
+    asyncio.run(store.save(tracker))
+    tracker.update(UserUttered("and again"))
+    asyncio.run(store.save(tracker))
+
+    again = asyncio.run(store.retrieve("visitor"))
+    assert again is not None
+    assert [e.text for e in again.events if isinstance(e, UserUttered)] == ["hello", "and again"]
+    assert again.get_slot("crisis_mode") is True
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert connection.execute("select count(*) from events").fetchone()[0] == 4
+    assert type(store.engine.pool).__name__ == "QueuePool"  # one connection, kept open
+
+
+def test_uninstall_puts_rasas_own_functions_back() -> None:
+    import rasa.core.tracker_store as tracker_store
+
+    uninstall()
+    assert RemoteAction._validate_action_result.__module__ == "rasa.core.actions.action"
+    assert tracker_store.create_engine_kwargs("sqlite:///x.db") == {}
+    install()
