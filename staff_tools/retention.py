@@ -19,22 +19,25 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, List, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.engine.url import URL, make_url
 
 from actions.settings import SettingsError, load_settings
+from staff_tools.tracker_db import (
+    URL_ENV_VAR,
+    TrackerStoreError,
+    open_tracker_store,
+    safe_address,
+)
 
-URL_ENV_VAR = "TRACKER_STORE_URL"
 # The table and columns Rasa's SQLTrackerStore writes (rasa.core.tracker_store.SQLEvent).
 EVENTS = sa.table("events", sa.column("sender_id"), sa.column("timestamp"))
 SECONDS_PER_DAY = 86400
 
 
-class RetentionError(Exception):
+class RetentionError(TrackerStoreError):
     """A problem staff can fix (no database, wrong address); shown as one line."""
 
 
@@ -47,59 +50,18 @@ class Outcome:
     kept: int
 
 
-def _safe(url: URL) -> str:
-    """The database address without its password, for messages."""
-    return url.render_as_string(hide_password=True)
-
-
-def open_tracker_store(address: Optional[str]) -> Engine:
-    """An engine for the tracker store at `address`; `RetentionError` if it cannot exist."""
-    if not address:
-        raise RetentionError(
-            f"{URL_ENV_VAR} is not set: use `make forget-old`, or `source scripts/env.sh` first"
-        )
-    try:
-        url = make_url(address)
-    except sa.exc.ArgumentError as error:
-        raise RetentionError(
-            f"{URL_ENV_VAR} is not a database address (like sqlite:///var/tracker.db or "
-            "postgresql://user:password@host:5432/rasa)"
-        ) from error
-    options: Dict[str, Any] = {}
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        # Connecting would create an empty file: a wrong path must be an error instead.
-        if not url.database or not Path(url.database).is_file():
-            raise RetentionError(
-                f"no tracker store database at {url.database or '(no path)'}: check "
-                f"{URL_ENV_VAR}, or start the Rasa server once so that it creates it"
-            )
-    elif backend == "postgresql":
-        connect_args: Dict[str, Any] = {"connect_timeout": 10}
-        # The schema Rasa uses when POSTGRESQL_SCHEMA is set (see Rasa's SQLTrackerStore).
-        if os.environ.get("POSTGRESQL_SCHEMA"):
-            connect_args["options"] = f"-csearch_path={os.environ['POSTGRESQL_SCHEMA']}"
-        options["connect_args"] = connect_args
-    try:
-        return sa.create_engine(url, **options)
-    except (sa.exc.NoSuchModuleError, ImportError) as error:
-        raise RetentionError(
-            f"cannot open {backend} databases here ({_safe(url)}): {error}"
-        ) from error
-
-
 def _connect(engine: Engine) -> Connection:
     try:
         connection = engine.connect()
     except sa.exc.DBAPIError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
         raise RetentionError(
-            f"cannot connect to the tracker store at {_safe(engine.url)}: {reason}"
+            f"cannot connect to the tracker store at {safe_address(engine.url)}: {reason}"
         ) from error
     if not sa.inspect(connection).has_table("events"):
         connection.close()
         raise RetentionError(
-            f"{_safe(engine.url)} has no 'events' table: is {URL_ENV_VAR} the Rasa "
+            f"{safe_address(engine.url)} has no 'events' table: is {URL_ENV_VAR} the Rasa "
             "server's tracker store?"
         )
     return connection
@@ -180,7 +142,7 @@ def _plural(count: int, word: str) -> str:
 def run(argv: Optional[List[str]] = None) -> str:
     """Do what the command line asks; return the report line. Raises `RetentionError`."""
     args = _parser().parse_args(argv)
-    engine = open_tracker_store(os.environ.get(URL_ENV_VAR))
+    engine = open_tracker_store(os.environ.get(URL_ENV_VAR), "make forget-old")
     try:
         if args.conversation:
             events = forget_conversation(engine, args.conversation, args.dry_run)
@@ -213,7 +175,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Entry point: print the report, or one line saying what is wrong."""
     try:
         print(run(argv))
-    except RetentionError as error:
+    except TrackerStoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except sa.exc.SQLAlchemyError as error:  # e.g. the database is locked or went away

@@ -37,12 +37,16 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.engine.url import URL, make_url
 
 from actions.settings import SettingsError, load_settings
+from staff_tools.tracker_db import (
+    URL_ENV_VAR,
+    TrackerStoreError,
+    open_tracker_store,
+    safe_address,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-URL_ENV_VAR = "TRACKER_STORE_URL"
 DEFAULT_OUT = PROJECT_DIR / "reports" / "review"
 # Under this confidence an answer counts as a guess worth reviewing. The assistant itself
 # answers from 0.5 (intent) and 0.6 (FAQ topic) up (config.yml): 0.7 also lists the answers
@@ -66,7 +70,7 @@ CSV_COLUMNS = ["text", "likeliest_topic", "suggested_intent", "count", "group", 
                "confidence"]
 
 
-class ReviewError(Exception):
+class ReviewError(TrackerStoreError):
     """A problem staff can fix (a bad date, no database); shown as one line."""
 
 
@@ -80,40 +84,6 @@ class StoredEvent:
     type_name: str
     timestamp: float
     data: Dict[str, Any]
-
-
-def _safe(url: URL) -> str:
-    """The database address without its password, for messages."""
-    return url.render_as_string(hide_password=True)
-
-
-def open_tracker_store(address: Optional[str]) -> Tuple[Engine, str]:
-    """An engine for the tracker store at `address`, and its address for messages."""
-    if not address:
-        raise ReviewError(f"{URL_ENV_VAR} is not set: use `make review`, or "
-                          "`source scripts/env.sh` first")
-    try:
-        url = make_url(address)
-    except sa.exc.ArgumentError as error:
-        raise ReviewError(
-            f"{URL_ENV_VAR} is not a database address (like sqlite:///var/tracker.db or "
-            "postgresql://user:password@host:5432/rasa)"
-        ) from error
-    options: Dict[str, Any] = {}
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        # Connecting would create an empty file: a wrong path must be an error instead.
-        if not url.database or not Path(url.database).is_file():
-            raise ReviewError(
-                f"no tracker store database at {url.database or '(no path)'}: check "
-                f"{URL_ENV_VAR}, or start the assistant (make run) so that it creates it"
-            )
-    elif backend == "postgresql":
-        options["connect_args"] = {"connect_timeout": 10}
-    try:
-        return sa.create_engine(url, **options), _safe(url)
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as error:
-        raise ReviewError(f"cannot use the database at {_safe(url)}: {error}") from error
 
 
 def read_events(engine: Engine, address: str, start: float, end: float) -> List[StoredEvent]:
@@ -550,7 +520,8 @@ def run(args: argparse.Namespace) -> int:
     except SettingsError as error:
         raise ReviewError(str(error)) from error
     period = Period(args.first, args.last, zone)
-    engine, address = open_tracker_store(os.environ.get(URL_ENV_VAR))
+    engine = open_tracker_store(os.environ.get(URL_ENV_VAR), "make review")
+    address = safe_address(engine.url)
     try:
         events = read_events(engine, address, period.start, period.end)
     finally:
@@ -569,7 +540,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     try:
         return run(args)
-    except ReviewError as error:
+    except TrackerStoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
