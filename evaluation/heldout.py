@@ -332,7 +332,9 @@ def _summary_lines(report: Report) -> List[str]:
         f"Parse latency: p50 {report.parse_ms_p50} ms, p95 {report.parse_ms_p95} ms",
         f"Model: {report.training.get('model_mb', '?')} MB, last trained in "
         f"{report.training.get('seconds', '?')} s"
-        f"{' (from scratch)' if report.training.get('from_scratch') else ''}",
+        f"{' (from scratch)' if report.training.get('from_scratch') else ''}"
+        f"{' (all from the cache)' if report.training.get('components_trained') == 0 else ''}"
+        f"{' (quick training: not a release model)' if report.training.get('quick') else ''}",
     ]
 
 

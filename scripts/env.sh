@@ -6,7 +6,7 @@ export PROJECT_DIR
 export PYTHONPATH="$PROJECT_DIR${PYTHONPATH:+:$PYTHONPATH}"
 VENV="$PROJECT_DIR/.venv"
 PY="$VENV/bin/python"
-RASA="$VENV/bin/rasa"
+RASA="${RASA:-$VENV/bin/rasa}"  # overridable so tests can stand in for it
 
 export RASA_PORT="${RASA_PORT:-5005}"
 export ACTION_PORT="${ACTION_PORT:-5055}"
