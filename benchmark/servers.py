@@ -14,7 +14,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import IO, Dict, List, Optional, Sequence
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 VENV_BIN = PROJECT_DIR / ".venv" / "bin"
@@ -74,6 +74,22 @@ def rss_mb(pid: int, field_name: str = "VmRSS") -> float:
         except OSError:
             continue
     return round(total_kb / 1024, 1)
+
+
+def stop_servers(processes: Sequence[subprocess.Popen], logs: Sequence[IO[str]]) -> None:
+    """Stop `processes` (SIGTERM, then SIGKILL after 20 s) and close their `logs`."""
+    # Terminate all first so that they shut down side by side, then wait for each.
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for log in logs:
+        log.close()
 
 
 class RedisServer:
@@ -207,14 +223,4 @@ class RunningBot:
 
     def stop(self) -> None:
         """Stop both servers (SIGTERM, then SIGKILL after 20 s) and close the logs."""
-        for process in (self.rasa, self.actions):
-            if process.poll() is None:
-                process.terminate()
-        for process in (self.rasa, self.actions):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        for log in self.logs:
-            log.close()
+        stop_servers((self.rasa, self.actions), self.logs)

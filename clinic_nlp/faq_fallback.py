@@ -1,8 +1,12 @@
-"""Never guess an FAQ topic: low topic confidence becomes `nlu_fallback`.
+"""Never guess an FAQ topic: an unsure topic choice becomes `nlu_fallback`.
 
 Rasa's `FallbackClassifier` looks only at the intent (`faq` as a whole). When the intent is
 `faq` but the ResponseSelector is unsure which topic it is, this component turns the message
-into `nlu_fallback`, so the visitor is asked to rephrase instead of getting a wrong answer.
+into `nlu_fallback`, so the visitor is offered the likeliest topics ("Did you mean...?")
+instead of a wrong answer. Unsure means: the top topic's confidence is under `threshold` and
+it does not lead the runner-up by `clear_lead` either. A short or vague question often spreads
+the confidence over several topics while still clearly preferring one; the held-out
+evaluation showed those are answered right far more often than wrongly (reports/heldout).
 """
 
 from __future__ import annotations
@@ -27,18 +31,38 @@ def faq_topic_confidence(message: Message, retrieval_intent: str) -> float:
     return float((selector.get("response") or {}).get("confidence") or 0.0)
 
 
+def faq_topic_lead(message: Message, retrieval_intent: str) -> float:
+    """How far the chosen topic's confidence is ahead of the second likeliest topic's."""
+    selector = (message.get(RESPONSE_SELECTOR_KEY) or {}).get(retrieval_intent) or {}
+    confidences = sorted(
+        (float(entry.get("confidence") or 0.0) for entry in selector.get("ranking") or []),
+        reverse=True,
+    )
+    if not confidences:
+        return 0.0
+    return confidences[0] - (confidences[1] if len(confidences) > 1 else 0.0)
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class FaqTopicFallback(GraphComponent, IntentClassifier):
-    """Replaces intent `faq` by `nlu_fallback` when the topic confidence is below threshold."""
+    """Replaces intent `faq` by `nlu_fallback` when the topic choice is unsure."""
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        """The retrieval intent to watch and the topic confidence it needs."""
-        return {"retrieval_intent": "faq", "threshold": 0.5}
+        """The retrieval intent to watch, the topic confidence it needs, or the lead."""
+        return {"retrieval_intent": "faq", "threshold": 0.5, "clear_lead": 1.0}
 
     def __init__(self, config: Dict[str, Any]) -> None:
         self._retrieval_intent = config["retrieval_intent"]
         self._threshold = float(config["threshold"])
+        self._clear_lead = float(config["clear_lead"])
+
+    def is_unsure(self, message: Message) -> bool:
+        """Neither confident enough nor clearly ahead of the next topic."""
+        return (
+            faq_topic_confidence(message, self._retrieval_intent) < self._threshold
+            and faq_topic_lead(message, self._retrieval_intent) < self._clear_lead
+        )
 
     @classmethod
     def create(
@@ -56,8 +80,7 @@ class FaqTopicFallback(GraphComponent, IntentClassifier):
         for message in messages:
             if (message.get(INTENT) or {}).get("name") != self._retrieval_intent:
                 continue
-            confidence = faq_topic_confidence(message, self._retrieval_intent)
-            if confidence >= self._threshold:
+            if not self.is_unsure(message):
                 continue
             fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": self._threshold}
             ranking = [

@@ -27,6 +27,7 @@ NLU_HELDOUT_FILES = sorted(HELDOUT_DIR.glob("nlu_heldout*.yml"))
 CRISIS_HELDOUT_FILES = sorted(HELDOUT_DIR.glob("crisis_heldout*.yml"))
 DEFAULT_MODEL = PROJECT_DIR / "models" / "clinic.tar.gz"
 DEFAULT_REPORT_DIR = PROJECT_DIR / "reports" / "heldout"
+CONFIG_FILE = PROJECT_DIR / "config.yml"
 
 FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
@@ -47,15 +48,22 @@ class Prediction:
     raw_confidence: float = 0.0
     runner_up_confidence: float = 0.0
     topic_confidence: float = 1.0
+    topic_lead: float = 1.0
 
-    def label_at(self, intent_threshold: float, topic_threshold: float, ambiguity: float) -> str:
+    def label_at(
+        self, intent_threshold: float, topic_threshold: float, ambiguity: float,
+        clear_lead: float,
+    ) -> str:
         """The label these thresholds would give (crisis and rule decisions kept as they are)."""
         if self.predicted == CRISIS:
             return CRISIS
+        unsure_topic = self.raw_label.startswith("faq/") and (
+            self.topic_confidence < topic_threshold and self.topic_lead < clear_lead
+        )
         unsure = (
             self.raw_confidence < intent_threshold
             or self.raw_confidence - self.runner_up_confidence < ambiguity
-            or (self.raw_label.startswith("faq/") and self.topic_confidence < topic_threshold)
+            or unsure_topic
         )
         return FALLBACK if unsure else self.raw_label
 
@@ -191,6 +199,9 @@ class Parser:
             raw_confidence=float(raw["confidence"]),
             runner_up_confidence=float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0,
             topic_confidence=float(selector[0]["confidence"]) if selector else 1.0,
+            topic_lead=float(selector[0]["confidence"]) - (
+                float(selector[1]["confidence"]) if len(selector) > 1 else 0.0
+            ) if selector else 1.0,
         )
 
 
@@ -273,28 +284,77 @@ def evaluate(parser: Parser, model: str) -> Report:
     return report
 
 
-def threshold_curve(
-    predictions: List[Prediction], ambiguity: float = 0.1
-) -> List[Dict[str, float]]:
-    """Wrong FAQ answers vs fallbacks for a grid of intent and topic thresholds."""
-    curve = []
-    for intent_threshold in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
-        for topic_threshold in (0.0, 0.3, 0.4, 0.5, 0.6, 0.7):
-            labels = [p.label_at(intent_threshold, topic_threshold, ambiguity) for p in predictions]
-            right = sum(
-                label == p.expected or (p.expected == OUT_OF_SCOPE and label == FALLBACK)
-                for label, p in zip(labels, predictions, strict=True)
-            )
-            curve.append({
-                "intent_threshold": intent_threshold,
-                "topic_threshold": topic_threshold,
-                "wrong_faq_answer_rate": _rate(sum(
-                    label.startswith("faq/") and label != p.expected
-                    for label, p in zip(labels, predictions, strict=True)
-                ), len(predictions)),
-                "fallback_rate": _rate(sum(label == FALLBACK for label in labels), len(labels)),
-                "accuracy": _rate(right, len(predictions)),
-            })
+def configured_thresholds(config_file: Path = CONFIG_FILE) -> Dict[str, float]:
+    """The intent, ambiguity and topic thresholds and the topic lead config.yml sets."""
+    from clinic_nlp.faq_fallback import FaqTopicFallback
+
+    pipeline = yaml.safe_load(config_file.read_text(encoding="utf-8"))["pipeline"]
+    by_name = {component["name"].rsplit(".", 1)[-1]: component for component in pipeline}
+    topic_config = {**FaqTopicFallback.get_default_config(), **by_name["FaqTopicFallback"]}
+    return {
+        "intent_threshold": float(by_name["FallbackClassifier"]["threshold"]),
+        "ambiguity_threshold": float(by_name["FallbackClassifier"]["ambiguity_threshold"]),
+        "topic_threshold": float(topic_config["threshold"]),
+        "clear_lead": float(topic_config["clear_lead"]),
+    }
+
+
+def scores_at(
+    predictions: List[Prediction], intent_threshold: float, topic_threshold: float,
+    ambiguity: float, clear_lead: float,
+) -> Dict[str, float]:
+    """The headline figures these thresholds would give."""
+    labels = [
+        p.label_at(intent_threshold, topic_threshold, ambiguity, clear_lead) for p in predictions
+    ]
+    right = [
+        label == p.expected or (p.expected == OUT_OF_SCOPE and label == FALLBACK)
+        for label, p in zip(labels, predictions, strict=True)
+    ]
+    in_scope = [ok for ok, p in zip(right, predictions, strict=True) if p.expected != OUT_OF_SCOPE]
+    off_topic = [ok for ok, p in zip(right, predictions, strict=True) if p.expected == OUT_OF_SCOPE]
+    return {
+        "intent_threshold": intent_threshold,
+        "topic_threshold": topic_threshold,
+        "ambiguity_threshold": ambiguity,
+        "clear_lead": clear_lead,
+        "wrong_faq_answer_rate": _rate(sum(
+            label.startswith("faq/") and label != p.expected
+            for label, p in zip(labels, predictions, strict=True)
+        ), len(predictions)),
+        "fallback_rate": _rate(sum(label == FALLBACK for label in labels), len(labels)),
+        "accuracy": _rate(sum(right), len(predictions)),
+        "in_scope_accuracy": _rate(sum(in_scope), len(in_scope)),
+        "out_of_scope_handled_rate": _rate(sum(off_topic), len(off_topic)),
+    }
+
+
+# Topic lead 1.0 means the lead alone never answers: only the topic threshold counts.
+TOPIC_LEADS = (1.0, 0.1, 0.15, 0.2, 0.3)
+TOPIC_THRESHOLDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7)
+
+
+def threshold_curve(predictions: List[Prediction]) -> List[Dict[str, float]]:
+    """The figures over topic thresholds and leads, then other intent and ambiguity thresholds.
+
+    Each row varies one setting (or the topic pair) and keeps the others as configured.
+    """
+    configured = configured_thresholds()
+    intent, ambiguity = configured["intent_threshold"], configured["ambiguity_threshold"]
+    topic, lead = configured["topic_threshold"], configured["clear_lead"]
+    curve = [
+        scores_at(predictions, intent, topic_threshold, ambiguity, topic_lead)
+        for topic_lead in TOPIC_LEADS
+        for topic_threshold in TOPIC_THRESHOLDS
+    ]
+    curve += [
+        scores_at(predictions, other_intent, topic, ambiguity, lead)
+        for other_intent in (0.3, 0.4, 0.6, 0.7, 0.8)
+    ]
+    curve += [
+        scores_at(predictions, intent, topic, other_ambiguity, lead)
+        for other_ambiguity in (0.0, 0.05, 0.2, 0.3)
+    ]
     return curve
 
 
@@ -349,16 +409,26 @@ def write_report(report: Report, out_dir: Path) -> Path:
         f"| {label} | {row['n']} | {row['accuracy']:.0%} | {row['wrong_faq_answers']} |"
         for label, row in report.per_label.items()
     ]
+    configured = configured_thresholds()
     lines += ["", "## Thresholds: wrong FAQ answers vs fallbacks", ""]
     lines += [
-        "Intent threshold is the FallbackClassifier's, topic threshold FaqTopicFallback's",
-        "(config.yml); curve.png plots the same. The configured pair is 0.5 / 0.6.", "",
-        "| intent | topic | wrong FAQ | fallback | right |", "|---|---|---|---|---|",
+        "Intent and ambiguity thresholds are the FallbackClassifier's, the topic threshold and",
+        "topic lead FaqTopicFallback's: a topic under the threshold is still answered when it",
+        "leads the runner-up topic by the lead (1.0: never). config.yml sets"
+        f" {configured['intent_threshold']} / {configured['ambiguity_threshold']}"
+        f" / {configured['topic_threshold']} / {configured['clear_lead']}. Each row changes one",
+        "setting or two; curve.png plots the topic rows.",
+        "Targets: in-scope right >= 95%, off-topic handled >= 90%, wrong FAQ <= 2%.", "",
+        "| intent | ambiguity | topic | lead | wrong FAQ | fallback | right | in-scope right"
+        " | off-topic handled |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {row['intent_threshold']} | {row['topic_threshold']} "
+        f"| {row['intent_threshold']} | {row['ambiguity_threshold']} | {row['topic_threshold']} "
+        f"| {row['clear_lead']} "
         f"| {row['wrong_faq_answer_rate']:.1%} | {row['fallback_rate']:.1%} "
-        f"| {row['accuracy']:.1%} |"
+        f"| {row['accuracy']:.1%} | {row['in_scope_accuracy']:.1%}"
+        f" | {row['out_of_scope_handled_rate']:.1%} |"
         for row in report.threshold_curve
     ]
     lines += ["", "## Confusions (expected → predicted)", ""]
@@ -383,16 +453,17 @@ def _plot_curve(curve: List[Dict[str, float]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(6, 4))
-    for topic_threshold in sorted({row["topic_threshold"] for row in curve}):
-        rows = [row for row in curve if row["topic_threshold"] == topic_threshold]
+    topic_rows = curve[: len(TOPIC_LEADS) * len(TOPIC_THRESHOLDS)]
+    for topic_lead in TOPIC_LEADS:
+        rows = [row for row in topic_rows if row["clear_lead"] == topic_lead]
         axes.plot(
             [100 * row["fallback_rate"] for row in rows],
             [100 * row["wrong_faq_answer_rate"] for row in rows],
-            marker="o", label=f"topic threshold {topic_threshold}",
+            marker="o", label="no lead" if topic_lead >= 1.0 else f"topic lead {topic_lead}",
         )
     axes.set_xlabel("asked to rephrase (% of messages)")
     axes.set_ylabel("wrong FAQ answer (% of messages)")
-    axes.set_title("Intent threshold 0.3 to 0.8 along each line")
+    axes.set_title("Topic threshold 0.0 to 0.7 along each line")
     axes.legend(fontsize=7)
     figure.tight_layout()
     figure.savefig(path, dpi=100)

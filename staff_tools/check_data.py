@@ -46,6 +46,13 @@ ARTICLE_REFERENCE_URLS = (
     "https://www.webmd.com/depression/features/what-does-ketamine-do-your-brain",
 )
 
+# How an answer's web address or phone number that is not allowed is reported: the setting it
+# should come from, what else an answer may state, and what the assistant adds by itself.
+UNLISTED_CONTACT_WORDS = {
+    "web address": ("booking address", "one the clinic's article cites", "booking link"),
+    "phone number": ("clinic's number", "a crisis line (988, 741741, 911)", "clinic's phone"),
+}
+
 FAQ_INTENT = "faq"
 FAQ_ANSWER_PREFIX = "utter_faq/"
 NLU_GLOB = "data/nlu/*.yml"
@@ -712,24 +719,18 @@ class DataChecker:
         numbers = [match.group(0).strip() for match in _PHONE.finditer(rest)]
         rest = _PHONE.sub(" ", rest)
         numbers += [match.group(1) for match in _DIALLED_NUMBER.finditer(rest)]
-        for url in found_urls:
-            if _normalized_url(url) not in allowed_urls:
-                self.add(DOMAIN_FILE, self.line_of(DOMAIN_FILE, url, node),
-                         f"the answer {name} contains the web address {url}, which is not the "
-                         f"booking address in {SETTINGS_FILE} ({booking_url}) nor one the "
-                         "clinic's article cites",
-                         "delete it: after each answer the assistant adds the booking link "
-                         f"from {SETTINGS_FILE} by itself; if the booking address changed, "
-                         f"change it in {SETTINGS_FILE} only")
-        for number in numbers:
-            if _digits(number) not in allowed_numbers:
-                self.add(DOMAIN_FILE, self.line_of(DOMAIN_FILE, number, node),
-                         f"the answer {name} contains the phone number {number}, which is not "
-                         f"the clinic's number in {SETTINGS_FILE} ({phone}) nor a crisis line "
-                         "(988, 741741, 911)",
-                         "delete it: after each answer the assistant adds the clinic's phone "
-                         f"from {SETTINGS_FILE} by itself; if the clinic's number changed, "
-                         f"change it in {SETTINGS_FILE} only")
+        unlisted = [("web address", url, booking_url) for url in found_urls
+                    if _normalized_url(url) not in allowed_urls]
+        unlisted += [("phone number", number, phone) for number in numbers
+                     if _digits(number) not in allowed_numbers]
+        for kind, found, value in unlisted:
+            setting, also_allowed, added = UNLISTED_CONTACT_WORDS[kind]
+            self.add(DOMAIN_FILE, self.line_of(DOMAIN_FILE, found, node),
+                     f"the answer {name} contains the {kind} {found}, which is not the "
+                     f"{setting} in {SETTINGS_FILE} ({value}) nor {also_allowed}",
+                     f"delete it: after each answer the assistant adds the {added} from "
+                     f"{SETTINGS_FILE} by itself; if the {setting} changed, change it in "
+                     f"{SETTINGS_FILE} only")
 
 
 def check_project(root: Path) -> Report:

@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterator, List, Sequence
 import pytest
 import requests
 
+from benchmark.servers import stop_servers
 from tests.conftest import MODEL_PATH, PROJECT_DIR
 
 pytestmark = pytest.mark.e2e
@@ -80,15 +81,7 @@ class Servers:
         return response.json()
 
     def stop(self) -> None:
-        for process in (self.rasa, self.actions):
-            process.terminate()
-        for process in (self.rasa, self.actions):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        for log in self.logs:
-            log.close()
+        stop_servers((self.rasa, self.actions), self.logs)
 
 
 @pytest.fixture(scope="module")

@@ -382,21 +382,17 @@
     return typing;
   }
 
-  // A rating is sent as Rasa's intent syntax, not shown as the visitor's message; the
-  // assistant's short thanks is.
-  function sendFeedback(message, value, box) {
-    if (busy || message.rating) return;
-    busy = true;
+  // One turn with the server while the typing dots show: the replies are kept and shown
+  // (`rateable`: see botMessages) after `answered()`, or `failed()` runs. The caller has set
+  // `busy`; a restart meanwhile drops the outcome, as the conversation is no longer shown.
+  function exchange(payload, rateable, answered, failed) {
     var conversation = state;
-    var status = box.querySelector(".cc-feedback-status");
-    if (status) status.remove();
     var typing = showTyping();
-    post("/feedback" + JSON.stringify({ rating: value })).then(function (replies) {
+    post(payload).then(function (replies) {
       typing.remove();
       if (state !== conversation) return;
-      message.rating = value;
-      markRated(box, value);
-      botMessages(replies, false).forEach(function (bot) {
+      answered();
+      botMessages(replies, rateable).forEach(function (bot) {
         state.messages.push(bot);
         renderMessage(bot, true);
       });
@@ -404,11 +400,26 @@
     }).catch(function () {
       typing.remove();
       if (state !== conversation) return;
-      box.appendChild(el("span", "cc-feedback-status",
-        "Sorry, your rating wasn't sent. Please try again."));
+      failed();
     }).then(function () {
       if (state === conversation) busy = false;
       scrollDown();
+    });
+  }
+
+  // A rating is sent as Rasa's intent syntax, not shown as the visitor's message; the
+  // assistant's short thanks is.
+  function sendFeedback(message, value, box) {
+    if (busy || message.rating) return;
+    busy = true;
+    var status = box.querySelector(".cc-feedback-status");
+    if (status) status.remove();
+    exchange("/feedback" + JSON.stringify({ rating: value }), false, function () {
+      message.rating = value;
+      markRated(box, value);
+    }, function () {
+      box.appendChild(el("span", "cc-feedback-status",
+        "Sorry, your rating wasn't sent. Please try again."));
     });
   }
 
@@ -416,7 +427,6 @@
     payload = String(payload || "").trim();
     if (!payload || busy) return false;
     busy = true;
-    var conversation = state;
     Array.prototype.forEach.call(
       log.querySelectorAll(".cc-intro, .cc-quick-replies, .cc-error, .cc-feedback:not(.cc-rated)"),
       function (node) { node.remove(); });
@@ -425,27 +435,12 @@
     state.messages.push(message);
     save();
     var row = renderMessage(message, false);
-    var typing = showTyping();
-
-    post(payload).then(function (replies) {
-      typing.remove();
-      if (state !== conversation) return; // restarted meanwhile: drop the old answer
-      // The answer to the visitor's message may be rated (see botMessages).
-      botMessages(replies, true).forEach(function (bot) {
-        state.messages.push(bot);
-        renderMessage(bot, true);
-      });
-      save();
-    }).catch(function () {
-      typing.remove();
-      if (state !== conversation) return;
+    // The answer to the visitor's message may be rated (see botMessages).
+    exchange(payload, true, function () {}, function () {
       message.failed = true;
       save();
       markFailed(row);
       renderError(message, row);
-    }).then(function () {
-      if (state === conversation) busy = false;
-      scrollDown();
     });
     return true;
   }
