@@ -14,7 +14,7 @@ pipeline: install  ## Build the spaCy pipeline from patterns/
 train: install  ## Train the model if the data, config or patterns changed
 	scripts/train.sh
 
-train-quick: install  ## After changing example phrasings or answers: about 2 minutes instead of 7
+train-quick: install  ## After changing example phrasings or answers: about 3 minutes instead of 9
 	scripts/train.sh --quick
 
 validate: install  ## Check settings, patterns and training data

@@ -3,7 +3,7 @@
 #   scripts/train.sh          full training (Rasa's cache skips the parts nothing changed)
 #   scripts/train.sh --quick  for new or edited example phrasings and answers: continues
 #                             training the last full model for a fifth of the epochs
-#                             (about 2 minutes instead of 7); falls back to a full training
+#                             (about 3 minutes instead of 9); falls back to a full training
 #                             when the change needs one (a new topic or intent, config.yml,
 #                             patterns/). Run a full `make train` before a release.
 #   scripts/train.sh --same-way   quick if the current model came from a quick training, else

@@ -27,15 +27,15 @@ def report(parser: Parser) -> Report:
 def test_the_first_held_out_file_meets_the_launch_floors(report: Report) -> None:
     first = report.per_file["nlu_heldout.yml"]
     assert first["n"] >= 300
-    assert first["accuracy"] >= 0.92
+    assert first["accuracy"] >= 0.94
     assert first["wrong_faq_answer_rate"] <= 0.03
 
 
 def test_all_held_out_questions_keep_their_floors(report: Report) -> None:
-    # A little under the figures reached (README, "Figures") so training noise passes. Issue
-    # 5's targets: 95% in scope (not reached: 93.6%), 90% off-topic handled, at most 2% wrong.
+    # A little under the figures reached (README, "Figures": 95.7%, 96.0%, 0.8%) so training
+    # noise passes. Issue 5's targets: 95% in scope, 90% off-topic handled, at most 2% wrong.
     assert report.messages >= 700
-    assert report.in_scope_accuracy >= 0.91
+    assert report.in_scope_accuracy >= 0.94
     assert report.out_of_scope_handled_rate >= 0.92
     assert report.wrong_faq_answer_rate <= 0.02
 
