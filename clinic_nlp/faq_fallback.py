@@ -5,8 +5,9 @@ Rasa's `FallbackClassifier` looks only at the intent (`faq` as a whole). When th
 into `nlu_fallback`, so the visitor is offered the likeliest topics ("Did you mean...?")
 instead of a wrong answer. Unsure means: the top topic's confidence is under `threshold` and
 it does not lead the runner-up by `clear_lead` either. A short or vague question often spreads
-the confidence over several topics while still clearly preferring one; the held-out
-evaluation showed those are answered right far more often than wrongly (reports/heldout).
+the confidence over several topics while still preferring one; whether answering such a clear
+leader is worth its wrong answers, the threshold table in reports/heldout shows (config.yml
+has it off).
 """
 
 from __future__ import annotations
