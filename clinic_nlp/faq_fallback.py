@@ -32,16 +32,18 @@ def faq_topic_confidence(message: Message, retrieval_intent: str) -> float:
     return float((selector.get("response") or {}).get("confidence") or 0.0)
 
 
-def faq_topic_lead(message: Message, retrieval_intent: str) -> float:
-    """How far the chosen topic's confidence is ahead of the second likeliest topic's."""
-    selector = (message.get(RESPONSE_SELECTOR_KEY) or {}).get(retrieval_intent) or {}
-    confidences = sorted(
-        (float(entry.get("confidence") or 0.0) for entry in selector.get("ranking") or []),
-        reverse=True,
-    )
+def ranking_lead(ranking: List[Dict[str, Any]]) -> float:
+    """How far the likeliest topic's confidence is ahead of the second likeliest's."""
+    confidences = sorted((float(entry.get("confidence") or 0.0) for entry in ranking), reverse=True)
     if not confidences:
         return 0.0
     return confidences[0] - (confidences[1] if len(confidences) > 1 else 0.0)
+
+
+def faq_topic_lead(message: Message, retrieval_intent: str) -> float:
+    """The ResponseSelector's lead of its chosen topic over the runner-up."""
+    selector = (message.get(RESPONSE_SELECTOR_KEY) or {}).get(retrieval_intent) or {}
+    return ranking_lead(selector.get("ranking") or [])
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

@@ -184,6 +184,8 @@ class Parser:
 
     def predict(self, text: str, expected: str) -> Prediction:
         """Parse and compare with the expected label."""
+        from clinic_nlp.faq_fallback import ranking_lead
+
         parse = self.parse(text)
         predicted, confidence = label_of(parse)
         rule = (parse.get("crisis_rule") or {}).get("pattern")
@@ -199,9 +201,7 @@ class Parser:
             raw_confidence=float(raw["confidence"]),
             runner_up_confidence=float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0,
             topic_confidence=float(selector[0]["confidence"]) if selector else 1.0,
-            topic_lead=float(selector[0]["confidence"]) - (
-                float(selector[1]["confidence"]) if len(selector) > 1 else 0.0
-            ) if selector else 1.0,
+            topic_lead=ranking_lead(selector) if selector else 1.0,
         )
 
 
