@@ -179,10 +179,6 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
         return {
             "patterns": str(CRISIS_PATTERNS_FILE.relative_to(PROJECT_DIR)),
             "spacy_model": "build/spacy/clinic_en",
-            # Also treat a message as a crisis when the classifier gives `crisis` at least
-            # this confidence, even if another intent won: a miss costs far more than a
-            # false alarm. 0 turns this off.
-            "classifier_floor": 0.08,
         }
 
     def __init__(
@@ -234,27 +230,22 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
             )
         return cls(config, model_storage, resource, matcher)
 
-    def _classifier_floor_reason(self, message: Message) -> Optional[Dict[str, str]]:
-        floor = float(self._config.get("classifier_floor") or 0.0)
-        ranking = message.get(INTENT_RANKING_KEY) or []
-        confidence = next(
-            (r["confidence"] for r in ranking if r.get("name") == CRISIS_INTENT), 0.0
-        )
-        if floor <= 0 or confidence < floor:
-            return None
-        return {"group": "classifier", "pattern": f"crisis confidence {confidence:.2f} >= {floor}"}
-
     def process(self, messages: List[Message]) -> List[Message]:
-        """Classify messages that contain a crisis phrase, or likely crisis, as `crisis`."""
+        """Classify messages that contain a crisis phrase as `crisis`."""
         if self._matcher is None:
             return messages
         for message in messages:
             text = message.get(TEXT)
             match = self._matcher.first_match(text) if text else None
-            why = match.as_dict() if match else self._classifier_floor_reason(message)
-            if why is None:
+            if match is None:
                 continue
             classifier_intent = (message.get(INTENT) or {}).get("name")
+            classifier_crisis = next(
+                (float(entry.get("confidence") or 0.0)
+                 for entry in message.get(INTENT_RANKING_KEY) or []
+                 if entry.get("name") == CRISIS_INTENT),
+                0.0,
+            )
             ranking = [
                 entry
                 for entry in message.get(INTENT_RANKING_KEY) or []
@@ -267,7 +258,10 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
                 add_to_output=True,
             )
             message.set(
-                PARSE_KEY, {**why, "classifier_intent": classifier_intent}, add_to_output=True
+                PARSE_KEY,
+                {**match.as_dict(), "classifier_intent": classifier_intent,
+                 "classifier_crisis_confidence": round(classifier_crisis, 4)},
+                add_to_output=True,
             )
         return messages
 

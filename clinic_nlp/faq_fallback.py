@@ -23,27 +23,17 @@ from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 
-RESPONSE_SELECTOR_KEY = "response_selector"
+from clinic_nlp.answers import chosen_topic, ranking_lead, topic_ranking
 
 
 def faq_topic_confidence(message: Message, retrieval_intent: str) -> float:
-    """The ResponseSelector's confidence in its chosen topic, 0 if it chose none."""
-    selector = (message.get(RESPONSE_SELECTOR_KEY) or {}).get(retrieval_intent) or {}
-    return float((selector.get("response") or {}).get("confidence") or 0.0)
-
-
-def ranking_lead(ranking: List[Dict[str, Any]]) -> float:
-    """How far the likeliest topic's confidence is ahead of the second likeliest's."""
-    confidences = sorted((float(entry.get("confidence") or 0.0) for entry in ranking), reverse=True)
-    if not confidences:
-        return 0.0
-    return confidences[0] - (confidences[1] if len(confidences) > 1 else 0.0)
+    """The confidence in the chosen FAQ topic, 0 if none was chosen."""
+    return chosen_topic(message.as_dict(), retrieval_intent)[1]
 
 
 def faq_topic_lead(message: Message, retrieval_intent: str) -> float:
-    """The ResponseSelector's lead of its chosen topic over the runner-up."""
-    selector = (message.get(RESPONSE_SELECTOR_KEY) or {}).get(retrieval_intent) or {}
-    return ranking_lead(selector.get("ranking") or [])
+    """The chosen topic's lead over the runner-up."""
+    return ranking_lead(topic_ranking(message.as_dict(), retrieval_intent))
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

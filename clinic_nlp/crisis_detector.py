@@ -1,0 +1,259 @@
+"""The semantic crisis detector, and the one place where the three crisis layers meet.
+
+SPEC section 3 asks for three independent layers: the rule layer (patterns/crisis.yml, in
+`CrisisRuleClassifier`), the intent classifier (intent `crisis`) and this detector: a calibrated classifier over MiniLM sentence
+vectors and tf-idf (`clinic_nlp.text_models.CrisisModel`), trained on every example under
+data/nlu/ (intent `crisis` is a crisis, `crisis_kind: emergency` in emergency.yml a medical
+emergency, everything else, hard_negatives.yml included, is not). It reads the whole message
+and each sentence of it, so one crisis sentence inside a long FAQ question wins.
+
+Its risk is the larger of its own (the riskiest sentence's) and the intent classifier's
+probability of `crisis`. It runs last and decides:
+- `crisis`: risk >= crisis_threshold, or a crisis phrase of the rule layer and risk >=
+  check_in_threshold.
+  Intent `crisis`, and an entity `crisis_kind` that picks the reply's variant (domain.yml):
+  `emergency` (911 first) or `crisis`, with `_es` when the message is in Spanish.
+- check-in: risk >= check_in_threshold, or a crisis phrase that both classifiers read as
+  clearly no crisis (an idiom: "this price is killing me"). The intent stays; `crisis_kind: check_in` tells the
+  actions to drop any booking offer and add one line naming 988.
+Both thresholds are chosen by cross-validation (`python -m evaluation.cross_validate`).
+The parse result carries `crisis_detector` with the risk, tier and kind (never the text).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional
+
+import joblib
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, METADATA, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from clinic_nlp.crisis_rules import CRISIS_INTENT
+from clinic_nlp.crisis_rules import PARSE_KEY as RULE_KEY
+from clinic_nlp.language import is_spanish
+from clinic_nlp.sentence_embeddings import (
+    DEFAULT_CACHE_PATH,
+    DEFAULT_MODEL_PATH,
+    DIMENSIONS,
+    cached_embedder,
+    sentence_vector,
+    shared_encoder,
+)
+from clinic_nlp.text_models import CRISIS, EMERGENCY, NONE, CrisisModel, CrisisScore, segments
+
+logger = logging.getLogger(__name__)
+MODEL_FILE = "crisis_model.joblib"
+PARSE_KEY = "crisis_detector"
+ENTITY = "crisis_kind"
+CHECK_IN = "check_in"
+EMERGENCY_RULE_GROUP = "medical_emergency"
+KIND_METADATA = "crisis_kind"
+
+
+def crisis_label(message: Message) -> str:
+    """`emergency`, `crisis` or `none` for a training example."""
+    if message.get(INTENT) != CRISIS_INTENT:
+        return NONE
+    metadata = message.get(METADATA) or {}
+    kinds = {
+        (metadata.get(level) or {}).get(KIND_METADATA) for level in ("intent", "example")
+    }
+    return EMERGENCY if EMERGENCY in kinds else CRISIS
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
+)
+class SemanticCrisisDetector(GraphComponent, IntentClassifier):
+    """Crisis, medical emergency or check-in, from the meaning of each sentence."""
+
+    @classmethod
+    def required_components(cls) -> List[type]:
+        """The whole message's vector comes from a dense featurizer."""
+        return [DenseFeaturizer]
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        """Thresholds on the risk (1 - P(no crisis)) of the riskiest sentence."""
+        return {
+            "crisis_threshold": 0.5,
+            "check_in_threshold": 0.2,
+            "C": 0.5,
+            "embedding_weight": 1.5,
+            "model_path": DEFAULT_MODEL_PATH,
+            "cache_path": DEFAULT_CACHE_PATH,
+        }
+
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[CrisisModel] = None,
+    ) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._model = model
+        self._encoder = shared_encoder(config["model_path"])
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SemanticCrisisDetector:
+        """A new, untrained detector."""
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fit on every example with text: crisis, emergency or none."""
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        texts = [m.get(TEXT) for m in examples]
+        vectors = np.stack([sentence_vector(m) for m in examples])
+        model = CrisisModel(
+            c=float(self._config["C"]), embedding_weight=float(self._config["embedding_weight"])
+        )
+        model.fit(
+            texts, vectors, [crisis_label(m) for m in examples],
+            embed=cached_embedder(self._config).embed,
+        )
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump(model, directory / MODEL_FILE)
+        self._model = model
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> SemanticCrisisDetector:
+        """The detector stored at training time."""
+        try:
+            with model_storage.read_from(resource) as directory:
+                model = joblib.load(directory / MODEL_FILE)
+        except ValueError:
+            logger.warning("The crisis detector was not trained; only the rule layer runs.")
+            return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, model)
+
+    def score(self, message: Message) -> Optional[CrisisScore]:
+        """The riskiest part of the message, or None without a trained model or text."""
+        text = message.get(TEXT)
+        if self._model is None or not text:
+            return None
+        parts = segments(text)
+        vectors = np.zeros((len(parts), DIMENSIONS), dtype=np.float32)
+        whole = sentence_vector(message)
+        if whole is not None:
+            vectors[0] = whole
+        rest = parts[1:] if whole is not None else parts
+        if rest:
+            vectors[len(parts) - len(rest):] = self._encoder.embed(rest)
+        return self._model.score_from_proba(self._model.segment_proba(parts, vectors))
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Decide crisis, check-in or neither; set intent and `crisis_kind` accordingly."""
+        for message in messages:
+            score = self.score(message)
+            rule = message.get(RULE_KEY) or {}
+            classifier = (
+                float(rule.get("classifier_crisis_confidence") or 0.0) if rule
+                else classifier_crisis_confidence(message)
+            )
+            risk = max(score.risk if score else 0.0, classifier)
+            tier = self.tier(risk, bool(rule))
+            if tier == CRISIS:
+                emergency = rule.get("group") == EMERGENCY_RULE_GROUP or bool(
+                    score and score.emergency
+                )
+                kind = EMERGENCY if emergency else CRISIS
+                if is_spanish(message.get(TEXT) or ""):
+                    kind += "_es"
+                self._set_crisis(message)
+            elif tier == CHECK_IN:
+                kind = CHECK_IN
+                if rule:  # a pattern matched, but nothing else reads a crisis: an idiom
+                    self._undo_rule(message, rule)
+            else:
+                continue
+            _add_entity(message, kind)
+            message.set(
+                PARSE_KEY,
+                {"tier": tier, "kind": kind, "risk": round(risk, 3),
+                 "segment": score.segment if score else 0},
+                add_to_output=True,
+            )
+        return messages
+
+    def tier(self, risk: float, rule_matched: bool) -> str:
+        """crisis, check_in or none.
+
+        A crisis phrase of the rule layer makes the full reply unless both classifiers read
+        the message as clearly not a crisis (risk under the check-in threshold: "this price is
+        killing me"); then the visitor gets the check-in tier, which still names 988.
+        """
+        crisis_at = float(self._config["crisis_threshold"])
+        check_in_at = float(self._config["check_in_threshold"])
+        if risk >= crisis_at or (rule_matched and risk >= check_in_at):
+            return CRISIS
+        if rule_matched or risk >= check_in_at:
+            return CHECK_IN
+        return NONE
+
+    @staticmethod
+    def _undo_rule(message: Message, rule: Dict[str, Any]) -> None:
+        """Give the message back the answer the intent classifier chose."""
+        ranking = [e for e in message.get(INTENT_RANKING_KEY) or [] if e.get("name") != CRISIS_INTENT]
+        intent = next(
+            (e for e in ranking if e.get("name") == rule.get("classifier_intent")),
+            ranking[0] if ranking else {"name": "nlu_fallback", "confidence": 0.0},
+        )
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+    @staticmethod
+    def _set_crisis(message: Message) -> None:
+        if (message.get(INTENT) or {}).get("name") == CRISIS_INTENT:
+            return
+        ranking = [
+            entry for entry in message.get(INTENT_RANKING_KEY) or []
+            if entry.get("name") != CRISIS_INTENT
+        ]
+        crisis = {"name": CRISIS_INTENT, "confidence": 1.0}
+        message.set(INTENT, crisis, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [crisis, *ranking], add_to_output=True)
+
+
+def classifier_crisis_confidence(message: Message) -> float:
+    """The intent classifier's probability of `crisis` (it learns the same examples)."""
+    return max(
+        (float(entry.get("confidence") or 0.0) for entry in message.get(INTENT_RANKING_KEY) or []
+         if entry.get("name") == CRISIS_INTENT),
+        default=0.0,
+    )
+
+
+def _add_entity(message: Message, kind: str) -> None:
+    text = message.get(TEXT) or ""
+    entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != ENTITY]
+    entities.append({
+        "entity": ENTITY, "value": kind, "start": 0, "end": len(text),
+        "extractor": SemanticCrisisDetector.__name__,
+    })
+    message.set(ENTITIES, entities, add_to_output=True)

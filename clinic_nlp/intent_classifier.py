@@ -1,0 +1,194 @@
+"""Intent and FAQ topic from the MiniLM sentence vector and word and character tf-idf.
+
+One calibrated classifier (`clinic_nlp.text_models.IntentModel`) over every answer the
+assistant can give: `faq/<key>` for each FAQ topic, and each other intent. From its
+probabilities this component writes what Rasa's `DIETClassifier` and `ResponseSelector`
+would: `intent` and `intent_ranking` (intent `faq` with the sum of its topics), and
+`response_selector.faq` (the topic, its share of that sum, and the ranking), so `/model/parse`,
+the rules and `utter_faq` work as before. It trains in seconds: the sentence vectors come from
+the embedding cache (clinic_nlp.sentence_embeddings).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional
+
+import joblib
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.nlu.constants import (
+    RESPONSE_SELECTOR_PREDICTION_KEY,
+    RESPONSE_SELECTOR_RANKING_KEY,
+    RESPONSE_SELECTOR_RESPONSES_KEY,
+    RESPONSE_SELECTOR_RETRIEVAL_INTENTS,
+    RESPONSE_SELECTOR_UTTER_ACTION_KEY,
+)
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_RANKING_KEY,
+    INTENT_RESPONSE_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from clinic_nlp.answers import RESPONSE_SELECTOR_KEY
+from clinic_nlp.sentence_embeddings import DIMENSIONS, sentence_vector
+from clinic_nlp.text_models import IntentModel, Ranked, split_answer
+
+logger = logging.getLogger(__name__)
+MODEL_FILE = "intent_model.joblib"
+RANKING_LENGTH = 10
+
+
+def training_label(message: Message, retrieval_intent: str) -> Optional[str]:
+    """`faq/<key>` for an FAQ example, the intent for others, None without an intent."""
+    intent = message.get(INTENT)
+    if not intent or not message.get(TEXT):
+        return None
+    if intent == retrieval_intent:
+        return message.get(INTENT_RESPONSE_KEY) or None
+    return str(intent)
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
+)
+class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
+    """Intent, and the FAQ topic in the response selector's format, from one classifier."""
+
+    @classmethod
+    def required_components(cls) -> List[type]:
+        """The sentence vectors come from a dense featurizer."""
+        return [DenseFeaturizer]
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        """The retrieval intent, the SVM's C, and the sentence vector's weight."""
+        return {"retrieval_intent": "faq", "C": 0.5, "embedding_weight": 1.5}
+
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[IntentModel] = None,
+        responses: Optional[Dict[str, List[Dict[str, Any]]]] = None,
+    ) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._model = model
+        self._responses = responses or {}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> EmbeddingIntentClassifier:
+        """A new, untrained classifier."""
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fit the classifier on every example with an intent."""
+        retrieval_intent = self._config["retrieval_intent"]
+        examples = [
+            (m, label)
+            for m in training_data.intent_examples
+            if (label := training_label(m, retrieval_intent))
+        ]
+        texts = [m.get(TEXT) for m, _ in examples]
+        vectors = np.stack([_vector(m) for m, _ in examples])
+        model = IntentModel(
+            c=float(self._config["C"]), embedding_weight=float(self._config["embedding_weight"])
+        )
+        model.fit(texts, vectors, [label for _, label in examples])
+        responses = {
+            name: variations
+            for name, variations in (training_data.responses or {}).items()
+            if name.startswith(f"utter_{retrieval_intent}/")
+        }
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump({"model": model, "responses": responses}, directory / MODEL_FILE)
+        self._model, self._responses = model, responses
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> EmbeddingIntentClassifier:
+        """The classifier stored at training time."""
+        try:
+            with model_storage.read_from(resource) as directory:
+                stored = joblib.load(directory / MODEL_FILE)
+        except ValueError:
+            logger.warning("The intent classifier was not trained; it will classify nothing.")
+            return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, stored["model"], stored["responses"])
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Set the intent, its ranking and the FAQ topic on each message."""
+        if self._model is None:
+            return messages
+        for message in messages:
+            if not message.get(TEXT):
+                continue
+            proba = self._model.predict_proba([message.get(TEXT)], _vector(message)[None, :])[0]
+            intents, topics = split_answer(
+                self._model.labels, proba, self._config["retrieval_intent"]
+            )
+            self._set_intent(message, intents)
+            if topics:
+                self._set_topic(message, topics)
+        return messages
+
+    @staticmethod
+    def _set_intent(message: Message, intents: List[Ranked]) -> None:
+        ranking = [
+            {"name": r.name, PREDICTED_CONFIDENCE_KEY: r.confidence}
+            for r in intents[:RANKING_LENGTH]
+        ]
+        message.set(INTENT, ranking[0], add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+    def _set_topic(self, message: Message, topics: List[Ranked]) -> None:
+        retrieval_intent = self._config["retrieval_intent"]
+        best = topics[0]
+        utter_action = f"utter_{best.name}"
+        prediction = {
+            RESPONSE_SELECTOR_PREDICTION_KEY: {
+                RESPONSE_SELECTOR_RESPONSES_KEY: self._responses.get(utter_action, []),
+                PREDICTED_CONFIDENCE_KEY: best.confidence,
+                INTENT_RESPONSE_KEY: best.name,
+                RESPONSE_SELECTOR_UTTER_ACTION_KEY: utter_action,
+            },
+            RESPONSE_SELECTOR_RANKING_KEY: [
+                {INTENT_RESPONSE_KEY: r.name, PREDICTED_CONFIDENCE_KEY: r.confidence}
+                for r in topics[:RANKING_LENGTH]
+            ],
+        }
+        message.set(
+            RESPONSE_SELECTOR_KEY,
+            {RESPONSE_SELECTOR_RETRIEVAL_INTENTS: [retrieval_intent], retrieval_intent: prediction},
+            add_to_output=True,
+        )
+
+
+def _vector(message: Message) -> np.ndarray:
+    vector = sentence_vector(message)
+    return np.zeros(DIMENSIONS, dtype=np.float32) if vector is None else vector

@@ -1,0 +1,199 @@
+"""The two classifiers behind the NLU, in plain scikit-learn so that the Rasa components,
+the cross-validation script and the tests share them.
+
+Both read a message two ways: its MiniLM sentence vector (meaning: "unalive myself" lands near
+"kill myself" though no one wrote it down) and tf-idf over words and character n-grams (the
+exact words, misspellings, Spanish, which the English sentence model knows little about).
+A linear SVM over both, calibrated by cross-validation (`CalibratedClassifierCV`, sigmoid),
+gives probabilities that a threshold can be set on, and trains in seconds on 2 cores (a
+logistic regression over the same features scored the same and took ten times longer).
+
+- `IntentModel`: one label per answer: `faq/<key>` for each FAQ topic, else the intent.
+- `CrisisModel`: `none`, `crisis` or `emergency`, scored on the whole message and on each
+  sentence of it (`segments`), so one crisis sentence inside a long question is not diluted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, List, Optional, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.svm import LinearSVC
+
+Embed = Callable[[Sequence[str]], np.ndarray]
+
+
+class _Features:
+    """Sentence vector (scaled) beside word and character tf-idf."""
+
+    def __init__(self, embedding_weight: float, words: bool = True) -> None:
+        self._weight = embedding_weight
+        self._words = (
+            TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True, lowercase=True)
+            if words else None
+        )
+        self._chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 4), min_df=2, sublinear_tf=True,
+            lowercase=True, max_features=30000,
+        )
+
+    def fit(self, texts: Sequence[str]) -> None:
+        if self._words is not None:
+            self._words.fit(texts)
+        self._chars.fit(texts)
+
+    def transform(self, texts: Sequence[str], vectors: np.ndarray) -> sp.csr_matrix:
+        parts = [sp.csr_matrix(vectors * self._weight), self._chars.transform(texts)]
+        if self._words is not None:
+            parts.append(self._words.transform(texts))
+        return sp.hstack(parts, format="csr")
+
+
+def _calibrated_svm(c: float, class_weight: Optional[str]) -> CalibratedClassifierCV:
+    return CalibratedClassifierCV(
+        LinearSVC(C=c, class_weight=class_weight), method="sigmoid", cv=3
+    )
+
+
+class IntentModel:
+    """Which answer a message needs: `faq/<key>` or an intent name, with probabilities."""
+
+    def __init__(self, c: float = 0.5, embedding_weight: float = 1.5) -> None:
+        self._features = _Features(embedding_weight)
+        self._model = _calibrated_svm(c, class_weight=None)
+        self.labels: List[str] = []
+
+    def fit(self, texts: Sequence[str], vectors: np.ndarray, labels: Sequence[str]) -> None:
+        """Learn from examples: texts, their sentence vectors and their labels."""
+        self._features.fit(texts)
+        self._model.fit(self._features.transform(texts, vectors), np.asarray(labels))
+        self.labels = [str(label) for label in self._model.classes_]
+
+    def predict_proba(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """One row per text, one column per label in `self.labels`."""
+        return self._model.predict_proba(self._features.transform(texts, vectors))
+
+
+NONE, CRISIS, EMERGENCY = "none", "crisis", "emergency"
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\s*[\n;]+\s*|\s+(?:but|pero|and then|y luego)\s+")
+WINDOW_WORDS, WINDOW_STEP = 14, 7
+SEGMENT_WEIGHT = 0.85
+
+
+def segments(text: str) -> List[str]:
+    """The message, then each of its sentences, then overlapping word windows of long ones.
+
+    A texter's 60 words without a full stop are still read a few words at a time.
+    """
+    pieces = [piece.strip() for piece in _SENTENCE_END.split(text) if piece and piece.strip()]
+    parts = [text.strip()]
+    for piece in pieces if len(pieces) > 1 else []:
+        parts.append(piece)
+    for piece in pieces:
+        words = piece.split()
+        if len(words) > WINDOW_WORDS + WINDOW_STEP:
+            parts += [
+                " ".join(words[start:start + WINDOW_WORDS])
+                for start in range(0, len(words) - WINDOW_STEP, WINDOW_STEP)
+            ]
+    return list(dict.fromkeys(part for part in parts if part))
+
+
+@dataclass(frozen=True)
+class CrisisScore:
+    """How likely a message is a crisis (its riskiest part), and which kind."""
+
+    risk: float  # 1 - P(none) of the riskiest segment
+    emergency: bool  # that segment is more likely a medical emergency than another crisis
+    segment: int  # 0: the whole message; else the index of the sentence or window
+
+
+class CrisisModel:
+    """Crisis, medical emergency or neither, for a message and each of its sentences."""
+
+    def __init__(self, c: float = 0.5, embedding_weight: float = 1.5) -> None:
+        self._features = _Features(embedding_weight)
+        self._model = _calibrated_svm(c, class_weight="balanced")
+        self.labels: List[str] = []
+
+    def fit(
+        self, texts: Sequence[str], vectors: np.ndarray, labels: Sequence[str], embed: Embed
+    ) -> None:
+        """Learn from whole messages labelled none, crisis or emergency, and from each
+        sentence of the messages that are not a crisis (a sentence of an ordinary question is
+        not a crisis either; without them, fragments of long questions read as alarming)."""
+        extra = [
+            part for text, label in zip(texts, labels) if label == NONE
+            for part in segments(text)[1:]
+        ]
+        all_texts = [*texts, *extra]
+        all_vectors = np.vstack([vectors, embed(extra)]) if extra else vectors
+        self._features.fit(all_texts)
+        self._model.fit(
+            self._features.transform(all_texts, all_vectors),
+            np.asarray([*labels, *([NONE] * len(extra))]),
+        )
+        self.labels = [str(label) for label in self._model.classes_]
+
+    def segment_proba(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """Probabilities per text (columns in `self.labels` order)."""
+        return self._model.predict_proba(self._features.transform(texts, vectors))
+
+    def score(self, text: str, embed: Embed) -> CrisisScore:
+        """The riskiest of the message's segments."""
+        parts = segments(text)
+        proba = self.segment_proba(parts, embed(parts))
+        return self.score_from_proba(proba)
+
+    def score_from_proba(self, proba: np.ndarray) -> CrisisScore:
+        """The riskiest row of a message's segment probabilities (row 0: the whole message).
+
+        A sentence alone counts SEGMENT_WEIGHT of its risk: out of context, a fragment reads
+        more alarming than the message it belongs to.
+        """
+        none = self.labels.index(NONE)
+        risks = 1.0 - proba[:, none]
+        risks[1:] *= SEGMENT_WEIGHT
+        worst = int(np.argmax(risks))
+        emergency = (
+            EMERGENCY in self.labels
+            and proba[worst, self.labels.index(EMERGENCY)]
+            > proba[worst, self.labels.index(CRISIS)]
+        )
+        return CrisisScore(risk=float(risks[worst]), emergency=bool(emergency), segment=worst)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A label and its probability."""
+
+    name: str
+    confidence: float
+
+
+def split_answer(
+    labels: Sequence[str], proba: np.ndarray, retrieval_intent: str = "faq"
+) -> tuple:
+    """(intent ranking, topic ranking) from one row of `IntentModel` probabilities.
+
+    The intent `faq` gets the sum of its topics' probabilities; each topic's confidence is
+    its share of that sum, so "which topic, given it is an FAQ question" reads on its own.
+    """
+    prefix = f"{retrieval_intent}/"
+    topics = [(label, float(p)) for label, p in zip(labels, proba) if label.startswith(prefix)]
+    faq_total = sum(p for _, p in topics)
+    intents = [Ranked(label, float(p)) for label, p in zip(labels, proba)
+               if not label.startswith(prefix)]
+    if topics:
+        intents.append(Ranked(retrieval_intent, faq_total))
+    intents.sort(key=lambda r: r.confidence, reverse=True)
+    ranked_topics = sorted(
+        (Ranked(label, p / faq_total if faq_total > 0 else 0.0) for label, p in topics),
+        key=lambda r: r.confidence, reverse=True,
+    )
+    return intents, ranked_topics
