@@ -14,9 +14,6 @@ pipeline: install  ## Build the spaCy pipeline from patterns/
 train: install  ## Train the model if the data, config or patterns changed
 	scripts/train.sh
 
-train-quick: install  ## After changing example phrasings or answers: about 3 minutes instead of 9
-	scripts/train.sh --quick
-
 validate: install  ## Check settings, patterns and training data
 	scripts/validate.sh
 
@@ -26,8 +23,11 @@ run:  ## Set up, train if needed, start the action server and the Rasa server
 test:  ## Set up, train if needed, and run every test
 	scripts/test.sh
 
-evaluate: install  ## Train if needed, score the held-out files, write reports/heldout/
+evaluate: install  ## Train if needed; blind first-pass and dev-set figures, reports/heldout/
 	scripts/evaluate.sh
+
+cross-validate: install  ## Threshold tables by cross-validation on data/nlu and the dev sets
+	source scripts/env.sh && "$$PY" -m evaluation.cross_validate
 
 benchmark: install  ## Measure turns/s and latency against a stock Rasa bot; writes reports/benchmark/
 	scripts/benchmark.sh
@@ -41,7 +41,7 @@ review:  ## List unanswered questions and feedback for a date range (FROM=YYYY-M
 	source scripts/env.sh && "$$PY" -m staff_tools.review --from "$(FROM)" --to "$(TO)"
 
 reload:  ## Train if needed, then load the model into the running server (keeps conversations)
-	scripts/train.sh --same-way
+	scripts/train.sh
 	source scripts/env.sh && "$$PY" -m staff_tools.reload
 
 test-scale-out:  ## Start PostgreSQL, Redis, nginx and two Rasa servers; test conversations survive
@@ -58,4 +58,4 @@ lock: install  ## Re-pin every package in constraints.txt after editing requirem
 clean:  ## Remove trained models, built pipeline and reports (keeps .venv and var/)
 	rm -rf models build reports results .rasa
 
-.PHONY: help install pipeline train train-quick validate run test evaluate lint lock clean review reload forget-old test-scale-out benchmark
+.PHONY: help install pipeline train validate run test evaluate cross-validate lint lock clean review reload forget-old test-scale-out benchmark

@@ -1,4 +1,7 @@
-"""The clinic's own line after the crisis resources: phone only, never booking."""
+"""The clinic's own line after the crisis resources: phone only, never booking.
+
+When the line is closed it says so (the crisis lines' buttons come first, in utter_crisis).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import Any, Dict, List
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import SettingsMixin, phone_button
+from actions.handoff import SettingsMixin, next_opening, phone_button
 
 
 class ActionCrisisContact(SettingsMixin, Action):
@@ -25,11 +28,17 @@ class ActionCrisisContact(SettingsMixin, Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         """Send the clinic's phone number for non-urgent help."""
-        dispatcher.utter_message(
-            text=(
-                f"For non-urgent questions you can also call the clinic at "
-                f"{self.settings.phone}."
-            ),
-            buttons=[phone_button(self.settings)],
-        )
+        now = self._clock()
+        if self.settings.is_open(now):
+            text = (
+                f"For non-urgent questions you can also call the clinic at {self.settings.phone}."
+            )
+        else:
+            reopens = next_opening(self.settings, now)
+            when = f"; it opens again {reopens}" if reopens else ""
+            text = (
+                f"The clinic's line ({self.settings.phone}) is closed right now{when}. It is for "
+                "non-urgent questions: for help now, use 988 or 911 above."
+            )
+        dispatcher.utter_message(text=text, buttons=[phone_button(self.settings)])
         return []

@@ -7,7 +7,8 @@ from typing import Any, Dict, List
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.faq_follow_up import RETRIEVAL_INTENT, TopicsMixin, topic_button
+from actions.faq_follow_up import TopicsMixin, topic_button
+from clinic_nlp.answers import RETRIEVAL_INTENT, topic_ranking
 
 NOT_UNDERSTOOD = "utter_please_rephrase"  # the domain response, with a button to a person
 DID_YOU_MEAN = "I'm not sure I understood. Did you mean one of these?"
@@ -36,8 +37,7 @@ class ActionDidYouMean(TopicsMixin, Action):
                 continue
             name = intent.get("name")
             if name == RETRIEVAL_INTENT:
-                selector = (parse.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}
-                for response in selector.get("ranking") or []:
+                for response in topic_ranking(parse):
                     key = (response.get("intent_response_key") or "").partition("/")[2]
                     if key in self.topics and response.get("confidence", 0) >= MIN_CONFIDENCE:
                         buttons.append(topic_button(self.topics, key))

@@ -9,10 +9,16 @@ import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import CRISIS_REMINDER, SettingsMixin, phone_button
+from actions.handoff import (
+    CHECK_IN_LINE,
+    CRISIS_REMINDER,
+    SettingsMixin,
+    is_check_in,
+    phone_button,
+)
+from clinic_nlp.answers import topic_key
 
 FAQ_TOPICS_FILE = Path(__file__).resolve().parent.parent / "settings" / "faq_topics.yml"
-RETRIEVAL_INTENT = "faq"
 OFFER_TO_BOOK = (
     "Would you like to book a consultation to talk about whether it could help you? "
     "You can also ask me about a related topic."
@@ -33,11 +39,8 @@ def topic_button(topics: Topics, key: str) -> Dict[str, str]:
 
 
 def answered_faq_key(tracker: Tracker) -> Optional[str]:
-    """The `<key>` of `faq/<key>` that the response selector answered, if any."""
-    selector = (tracker.latest_message.get("response_selector") or {}).get(RETRIEVAL_INTENT)
-    response_key = ((selector or {}).get("response") or {}).get("intent_response_key") or ""
-    prefix = f"{RETRIEVAL_INTENT}/"
-    return response_key[len(prefix):] if response_key.startswith(prefix) else None
+    """The `<key>` of `faq/<key>` that the latest message was answered with, if any."""
+    return topic_key(tracker.latest_message)
 
 
 class TopicsMixin:
@@ -66,14 +69,16 @@ class ActionFaqFollowUp(SettingsMixin, TopicsMixin, Action):
         """Send the follow-up for the topic just answered."""
         key = answered_faq_key(tracker) or ""
         topic = self.topics.get(key, {})
-        if tracker.get_slot("crisis_mode"):
-            # After a crisis message: no booking pitch, the resources stay in reach.
+        crisis_mode = tracker.get_slot("crisis_mode")
+        if crisis_mode or is_check_in(tracker):
+            # After a crisis message, or with a weaker risk signal in this one: no booking
+            # pitch, and 988 stays in reach.
             if not topic.get("answered_by_article"):
                 dispatcher.utter_message(
                     text=f"The clinic's team can answer that at {self.settings.phone}.",
                     buttons=[phone_button(self.settings)],
                 )
-            dispatcher.utter_message(response=CRISIS_REMINDER)
+            dispatcher.utter_message(response=CRISIS_REMINDER if crisis_mode else CHECK_IN_LINE)
         elif not topic.get("answered_by_article"):
             handoff = self.handoff(tracker, phone_first=False)
             dispatcher.utter_message(text=handoff.text, buttons=handoff.buttons)

@@ -15,6 +15,15 @@ Button = Dict[str, str]
 Clock = Callable[[], dt.datetime]
 # The domain response (domain.yml) that keeps 988 in reach after a crisis message.
 CRISIS_REMINDER = "utter_crisis_reminder"
+# The one line naming 988 added to a reply when the message carried a weaker risk signal.
+CHECK_IN_LINE = "utter_check_in"
+# Set on a message by the crisis detector (clinic_nlp/crisis_detector.py).
+CRISIS_KIND_ENTITY = "crisis_kind"
+
+
+def is_check_in(tracker: Tracker) -> bool:
+    """The latest message carried a weaker risk signal (the crisis detector's check-in tier)."""
+    return "check_in" in tracker.get_latest_entity_values(CRISIS_KIND_ENTITY)
 
 
 def utc_now() -> dt.datetime:
@@ -40,7 +49,7 @@ def phone_button(settings: ClinicSettings) -> Button:
     return {"title": f"Call {settings.phone}", "type": "phone", "url": settings.phone_link}
 
 
-def _next_opening(settings: ClinicSettings, moment: dt.datetime) -> Optional[str]:
+def next_opening(settings: ClinicSettings, moment: dt.datetime) -> Optional[str]:
     """'tomorrow at 09:00' or 'Monday at 09:00', or None if the line never opens."""
     local = moment.astimezone(settings.time_zone)
     for days_ahead in range(0, 8):
@@ -64,7 +73,7 @@ def build_handoff(
     zone = moment.astimezone(settings.time_zone).tzname()
     about = f" about {condition}" if condition else ""
     if not settings.is_open(moment):
-        reopens = _next_opening(settings, moment)
+        reopens = next_opening(settings, moment)
         reopening = f" It opens again {reopens} ({zone})." if reopens else ""
         text = (
             f"Our phone line is closed right now.{reopening} You can book a consultation "
@@ -131,4 +140,6 @@ class ActionHandoff(SettingsMixin, Action):
         dispatcher.utter_message(text=handoff.text, buttons=handoff.buttons)
         if tracker.get_slot("crisis_mode"):
             dispatcher.utter_message(response=CRISIS_REMINDER)
+        elif is_check_in(tracker):
+            dispatcher.utter_message(response=CHECK_IN_LINE)
         return []

@@ -48,8 +48,10 @@ def ranking_lead(ranking: List[Dict[str, Any]]) -> float:
 
 
 def answer_label(parse: Parse, retrieval_intent: str = RETRIEVAL_INTENT) -> Tuple[str, float]:
-    """The answer a parse result leads to: `faq/<key>` for FAQ questions, else the intent,
-    with the intent's confidence."""
+    """The answer a parse result leads to, with the intent's confidence.
+
+    `faq/<key>` for FAQ questions, else the intent's name.
+    """
     intent = parse.get("intent") or {}
     name, confidence = intent.get("name") or FALLBACK, float(intent.get("confidence") or 0.0)
     if name == retrieval_intent:

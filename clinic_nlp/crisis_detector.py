@@ -1,10 +1,11 @@
 """The semantic crisis detector, and the one place where the three crisis layers meet.
 
 SPEC section 3 asks for three independent layers: the rule layer (patterns/crisis.yml, in
-`CrisisRuleClassifier`), the intent classifier (intent `crisis`) and this detector: a calibrated classifier over MiniLM sentence
-vectors and tf-idf (`clinic_nlp.text_models.CrisisModel`), trained on every example under
-data/nlu/ (intent `crisis` is a crisis, `crisis_kind: emergency` in emergency.yml a medical
-emergency, everything else, hard_negatives.yml included, is not). It reads the whole message
+`CrisisRuleClassifier`), the intent classifier (intent `crisis`) and this detector: a
+calibrated classifier over MiniLM sentence vectors and tf-idf
+(`clinic_nlp.text_models.CrisisModel`), trained on every example under data/nlu/: intent
+`crisis` is a crisis, `crisis_kind: emergency` in emergency.yml a medical emergency,
+everything else, hard_negatives.yml included, is not. It reads the whole message
 and each sentence of it, so one crisis sentence inside a long FAQ question wins.
 
 Its risk is the larger of its own (the riskiest sentence's) and the intent classifier's
@@ -14,8 +15,9 @@ probability of `crisis`. It runs last and decides:
   Intent `crisis`, and an entity `crisis_kind` that picks the reply's variant (domain.yml):
   `emergency` (911 first) or `crisis`, with `_es` when the message is in Spanish.
 - check-in: risk >= check_in_threshold, or a crisis phrase that both classifiers read as
-  clearly no crisis (an idiom: "this price is killing me"). The intent stays; `crisis_kind: check_in` tells the
-  actions to drop any booking offer and add one line naming 988.
+  clearly no crisis (an idiom: "this price is killing me"). The intent stays;
+  `crisis_kind: check_in` tells the actions to drop any booking offer and add one line
+  naming 988.
 Both thresholds are chosen by cross-validation (`python -m evaluation.cross_validate`).
 The parse result carries `crisis_detector` with the risk, tier and kind (never the text).
 """
@@ -121,7 +123,7 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
         """Fit on every example with text: crisis, emergency or none."""
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
         texts = [m.get(TEXT) for m in examples]
-        vectors = np.stack([sentence_vector(m) for m in examples])
+        vectors = np.stack([_vector(m) for m in examples])
         model = CrisisModel(
             c=float(self._config["C"]), embedding_weight=float(self._config["embedding_weight"])
         )
@@ -219,7 +221,9 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
     @staticmethod
     def _undo_rule(message: Message, rule: Dict[str, Any]) -> None:
         """Give the message back the answer the intent classifier chose."""
-        ranking = [e for e in message.get(INTENT_RANKING_KEY) or [] if e.get("name") != CRISIS_INTENT]
+        ranking = [
+            e for e in message.get(INTENT_RANKING_KEY) or [] if e.get("name") != CRISIS_INTENT
+        ]
         intent = next(
             (e for e in ranking if e.get("name") == rule.get("classifier_intent")),
             ranking[0] if ranking else {"name": "nlu_fallback", "confidence": 0.0},
@@ -257,3 +261,8 @@ def _add_entity(message: Message, kind: str) -> None:
         "extractor": SemanticCrisisDetector.__name__,
     })
     message.set(ENTITIES, entities, add_to_output=True)
+
+
+def _vector(message: Message) -> np.ndarray:
+    vector = sentence_vector(message)
+    return np.zeros(DIMENSIONS, dtype=np.float32) if vector is None else vector

@@ -112,7 +112,7 @@ def model_version(model_path: str) -> str:
     return digest.hexdigest()[:16]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def shared_encoder(model_path: str = DEFAULT_MODEL_PATH) -> SentenceEncoder:
     """The one encoder of this process for a model directory."""
     return SentenceEncoder(model_path)
@@ -152,9 +152,12 @@ class EmbeddingCache:
                 vectors = self._encoder.embed(missing)
                 connection.executemany(
                     "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                    [(keys[t], v.astype(np.float32).tobytes()) for t, v in zip(missing, vectors)],
+                    [
+                        (keys[text], vector.astype(np.float32).tobytes())
+                        for text, vector in zip(missing, vectors, strict=True)
+                    ],
                 )
-                found.update(zip(missing, vectors))
+                found.update(zip(missing, vectors, strict=True))
         return np.stack([found[text] for text in texts]) if texts else np.zeros((0, DIMENSIONS))
 
 
@@ -208,7 +211,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         return cls(config, execution_context.node_name)
 
     def _add(self, messages: List[Message], vectors: np.ndarray) -> None:
-        for message, vector in zip(messages, vectors):
+        for message, vector in zip(messages, vectors, strict=True):
             message.add_features(
                 Features(vector[None, :], FEATURE_TYPE_SENTENCE, TEXT, self._identifier)
             )

@@ -1,5 +1,6 @@
-"""The two classifiers behind the NLU, in plain scikit-learn so that the Rasa components,
-the cross-validation script and the tests share them.
+"""The two classifiers behind the NLU, in plain scikit-learn.
+
+The Rasa components, the cross-validation script and the tests share them.
 
 Both read a message two ways: its MiniLM sentence vector (meaning: "unalive myself" lands near
 "kill myself" though no one wrote it down) and tf-idf over words and character n-grams (the
@@ -21,8 +22,8 @@ from typing import Callable, List, Optional, Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -124,11 +125,14 @@ class CrisisModel:
     def fit(
         self, texts: Sequence[str], vectors: np.ndarray, labels: Sequence[str], embed: Embed
     ) -> None:
-        """Learn from whole messages labelled none, crisis or emergency, and from each
-        sentence of the messages that are not a crisis (a sentence of an ordinary question is
-        not a crisis either; without them, fragments of long questions read as alarming)."""
+        """Learn from whole messages labelled none, crisis or emergency.
+
+        Each sentence of the messages that are not a crisis is learnt as `none` too: a
+        sentence of an ordinary question is not a crisis either, and without them fragments of
+        long questions read as alarming.
+        """
         extra = [
-            part for text, label in zip(texts, labels) if label == NONE
+            part for text, label in zip(texts, labels, strict=True) if label == NONE
             for part in segments(text)[1:]
         ]
         all_texts = [*texts, *extra]
@@ -185,9 +189,12 @@ def split_answer(
     its share of that sum, so "which topic, given it is an FAQ question" reads on its own.
     """
     prefix = f"{retrieval_intent}/"
-    topics = [(label, float(p)) for label, p in zip(labels, proba) if label.startswith(prefix)]
+    topics = [
+        (label, float(p)) for label, p in zip(labels, proba, strict=True)
+        if label.startswith(prefix)
+    ]
     faq_total = sum(p for _, p in topics)
-    intents = [Ranked(label, float(p)) for label, p in zip(labels, proba)
+    intents = [Ranked(label, float(p)) for label, p in zip(labels, proba, strict=True)
                if not label.startswith(prefix)]
     if topics:
         intents.append(Ranked(retrieval_intent, faq_total))

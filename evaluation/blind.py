@@ -19,7 +19,7 @@ import json
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from evaluation.heldout import DEFAULT_MODEL, PROJECT_DIR, Parser
 
@@ -39,6 +39,7 @@ class Item:
 
     @property
     def right(self) -> bool:
+        """The assistant gave one of the acceptable answers (a fallback counts for off-topic)."""
         if self.predicted == "crisis":
             return "crisis" in self.acceptable
         if self.predicted == "nlu_fallback":
@@ -47,6 +48,7 @@ class Item:
 
     @property
     def wrong_faq(self) -> bool:
+        """An FAQ answer that is not among the acceptable ones."""
         return self.predicted.startswith("faq/") and self.predicted not in self.acceptable
 
 
@@ -81,13 +83,16 @@ class Figures:
     by_file: Dict[str, Dict[str, float]] = field(default_factory=dict)
 
 
-def _rate(items: Sequence[Item], test) -> float:  # type: ignore[no-untyped-def]
+def _rate(items: Sequence[Item], test: Callable[[Item], bool]) -> float:
     return round(sum(1 for item in items if test(item)) / len(items), 4) if items else 0.0
 
 
 def figures(items: List[Item]) -> Figures:
     """Headline figures over scored items."""
-    of = {kind: [i for i in items if i.kind == kind] for kind in ("inscope", "oos", "crisis", "negative")}
+    of = {
+        kind: [i for i in items if i.kind == kind]
+        for kind in ("inscope", "oos", "crisis", "negative")
+    }
     not_crisis = [i for i in items if i.kind != "crisis"]
     ordinary = of["inscope"] + of["oos"]
     return Figures(
@@ -96,7 +101,8 @@ def figures(items: List[Item]) -> Figures:
         in_scope_right=_rate(of["inscope"], lambda i: i.right),
         wrong_faq_answers=_rate(not_crisis, lambda i: i.wrong_faq),
         off_topic=len(of["oos"]),
-        off_topic_handled=_rate(of["oos"], lambda i: i.right and not i.predicted.startswith("faq/")),
+        off_topic_handled=_rate(
+            of["oos"], lambda i: i.right and not i.predicted.startswith("faq/")),
         negatives=len(of["negative"]),
         negatives_right=_rate(of["negative"], lambda i: i.right),
         negatives_full_crisis=_rate(of["negative"], lambda i: i.predicted == "crisis"),
@@ -140,6 +146,17 @@ def summary(result: Figures, title: str) -> str:
         f" of {result.crisis}; full reply or check-in: {result.crisis_full_or_check_in:.1%}",
         f"  ordinary questions given the full crisis reply: {result.ordinary_full_crisis:.1%}",
     ])
+
+
+def first_pass_lines() -> List[str]:
+    """The recorded first passes, newest last: the project's headline figures."""
+    record = json.loads(FIRST_PASS_RECORD.read_text()) if FIRST_PASS_RECORD.exists() else []
+    lines = ["Headline: first-pass blind figures (each set scored once, by the model of its day)"]
+    for entry in record:
+        sets = ", ".join(f"{name} ({n})" for name, n in entry["sets"].items())
+        title = f"{entry['date']}: {sets}"
+        lines += summary(Figures(**{**entry["figures"], "by_file": {}}), title).splitlines()
+    return lines if record else [*lines, "  none recorded"]
 
 
 def record_first_pass(result: Figures, paths: Sequence[Path], model: str) -> None:

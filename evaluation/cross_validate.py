@@ -21,7 +21,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -98,22 +98,28 @@ class Scorer:
         self._config = config
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Sentence vectors from the training-time cache."""
         return self._cache.embed(list(texts))
 
     def fit_predict(
         self, train: List[Example], test: List[Example]
     ) -> Tuple[List[Tuple[str, float, float, str]], List[float]]:
-        """For each test example: (answer, intent confidence, topic confidence, runner-up
-        gap), and its crisis risk as the detector combines it (the riskiest sentence's, or the
-        intent classifier's probability of `crisis` if higher; the rule layer not included)."""
+        """Fit on `train`; score `test`.
+
+        For each test example: (answer, intent confidence, topic confidence, runner-up gap),
+        and its crisis risk as the detector combines it (the riskiest sentence's, or the
+        intent classifier's probability of `crisis` if higher; the rule layer not included).
+        """
         from clinic_nlp.text_models import CrisisModel, IntentModel, segments, split_answer
 
         texts = [e.text for e in train]
         vectors = self.embed(texts)
         intent_config, crisis_config = self._config["intent"], self._config["crisis"]
-        intent = IntentModel(c=intent_config["C"], embedding_weight=intent_config["embedding_weight"])
+        intent = IntentModel(
+            c=intent_config["C"], embedding_weight=intent_config["embedding_weight"])
         intent.fit(texts, vectors, [e.answer for e in train])
-        crisis = CrisisModel(c=crisis_config["C"], embedding_weight=crisis_config["embedding_weight"])
+        crisis = CrisisModel(
+            c=crisis_config["C"], embedding_weight=crisis_config["embedding_weight"])
         crisis.fit(texts, vectors, [e.crisis for e in train], embed=self.embed)
 
         test_texts = [e.text for e in test]
@@ -130,7 +136,8 @@ class Scorer:
         parts = [segments(text) for text in test_texts]
         flat = [p for group in parts for p in group]
         seg_proba = crisis.segment_proba(flat, self.embed(flat))
-        risks, start = [], 0
+        risks: List[float] = []
+        start = 0
         for group in parts:
             detector = crisis.score_from_proba(seg_proba[start:start + len(group)]).risk
             risks.append(max(detector, classifier_crisis[len(risks)]))
@@ -140,6 +147,7 @@ class Scorer:
 
 def answer_at(answer: Tuple[str, float, float, str], intent_t: float, topic_t: float,
               ambiguity: float) -> str:
+    """The answer the fallback thresholds would give."""
     label, confidence, topic_confidence, gap = answer
     if confidence < intent_t or float(gap) < ambiguity:
         return "nlu_fallback"
@@ -149,8 +157,9 @@ def answer_at(answer: Tuple[str, float, float, str], intent_t: float, topic_t: f
 
 
 def intent_table(examples: List[Example], answers: List, ambiguity: float) -> List[Dict]:
+    """In-scope right, wrong FAQ answers and off-topic handled over the threshold grid."""
     rows = []
-    ordinary = [(e, a) for e, a in zip(examples, answers) if e.crisis == "none"]
+    ordinary = [(e, a) for e, a in zip(examples, answers, strict=True) if e.crisis == "none"]
     for intent_t in INTENT_THRESHOLDS:
         for topic_t in TOPIC_THRESHOLDS:
             got = [(e, answer_at(a, intent_t, topic_t, ambiguity)) for e, a in ordinary]
@@ -169,11 +178,12 @@ def intent_table(examples: List[Example], answers: List, ambiguity: float) -> Li
 
 
 def crisis_table(examples: List[Example], risks: List[float]) -> List[Dict]:
+    """Recall and false alarms of the crisis risk at each threshold."""
     rows = []
     for t in CRISIS_THRESHOLDS:
-        def rate(select) -> float:  # type: ignore[no-untyped-def]
-            chosen = [r for e, r in zip(examples, risks) if select(e)]
-            return _rate(sum(r >= t for r in chosen), len(chosen))
+        def rate(select: Callable[[Example], bool], at: float = t) -> float:
+            chosen = [r for e, r in zip(examples, risks, strict=True) if select(e)]
+            return _rate(sum(r >= at for r in chosen), len(chosen))
 
         rows.append({
             "threshold": t,
@@ -204,6 +214,7 @@ def _rate(count: int, total: int) -> float:
 
 
 def configured() -> Dict[str, Dict[str, float]]:
+    """The two classifiers' and the fallback's settings in config.yml, with defaults."""
     import yaml
 
     from clinic_nlp.crisis_detector import SemanticCrisisDetector
@@ -233,12 +244,12 @@ def cross_validate(folds: int) -> Dict:
     for train_idx, test_idx in split.split(examples, [e.answer for e in examples]):
         fold_answers, fold_risks = scorer.fit_predict(
             [examples[i] for i in train_idx], [examples[i] for i in test_idx])
-        for i, answer, risk in zip(test_idx, fold_answers, fold_risks):
+        for i, answer, risk in zip(test_idx, fold_answers, fold_risks, strict=True):
             answers[i], risks[i] = answer, risk
     dev = dev_examples()
     dev_answers, dev_risks = scorer.fit_predict(examples, dev)
     ambiguity = float(config["fallback"]["ambiguity_threshold"])
-    result = {
+    result: Dict[str, Any] = {
         "training_examples": len(examples), "dev_examples": len(dev), "folds": folds,
         "cv_intent": intent_table(examples, answers, ambiguity),
         "dev_intent": intent_table(dev, dev_answers, ambiguity),
@@ -251,6 +262,7 @@ def cross_validate(folds: int) -> Dict:
 
 
 def markdown(result: Dict) -> str:
+    """The report as Markdown."""
     lines = [
         "# Cross-validated thresholds", "",
         f"{result['training_examples']} training examples ({result['folds']} folds); "

@@ -5,7 +5,7 @@ source "$(dirname "$0")/env.sh"
 cd "$PROJECT_DIR"
 
 scripts/setup.sh
-scripts/train.sh --same-way  # quick again after `make train-quick`
+scripts/train.sh
 "$PY" -m actions.settings  # stops here, naming the setting, if settings/clinic.yml is broken
 
 # The Rasa HTTP API (/model/parse, /conversations/...) needs this token; the chat webhook

@@ -2,8 +2,7 @@
 
     python -m staff_tools.reload [--url http://127.0.0.1:5005] [--model models/clinic.tar.gz]
 
-`make reload` trains first if the data changed (`scripts/train.sh --same-way`: quick again
-after `make train-quick`), then runs this. It asks the
+`make reload` trains first if the data changed (`scripts/train.sh`), then runs this. It asks the
 server to swap its model with Rasa's HTTP API (`PUT /model`, the token from
 `$RASA_AUTH_TOKEN` or var/rasa_auth_token, as scripts/run.sh starts the server). Conversations
 live in the tracker store, not in the model, so none is lost: a visitor who was mid-way

@@ -39,6 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from actions.settings import SettingsError, load_settings
+from clinic_nlp.answers import chosen_topic, topic_ranking
 from staff_tools.tracker_db import (
     URL_ENV_VAR,
     TrackerStoreError,
@@ -148,13 +149,11 @@ def _intent(parse_data: Dict[str, Any]) -> Tuple[str, float]:
 
 def _faq_answer(parse_data: Dict[str, Any]) -> Tuple[str, float]:
     """The FAQ topic `faq/<key>` the response selector chose, and its confidence."""
-    selector = (parse_data.get("response_selector") or {}).get(RETRIEVAL) or {}
-    response = selector.get("response") or {}
-    key = str(response.get("intent_response_key") or "")
+    key, confidence = chosen_topic(parse_data, RETRIEVAL)
     if not key:
-        ranking = selector.get("ranking") or []
+        ranking = topic_ranking(parse_data, RETRIEVAL)
         key = str((ranking[0] if ranking else {}).get("intent_response_key") or "")
-    return key, float(response.get("confidence") or 0.0)
+    return key, confidence
 
 
 def likeliest_topic(parse_data: Dict[str, Any]) -> Tuple[str, float]:

@@ -67,7 +67,8 @@ def browser() -> Iterator[Browser]:
 
 
 def new_page(browser: Browser, site: Site, **options: object) -> Page:
-    page = browser.new_context(viewport={"width": 1280, "height": 800}, **options).new_page()
+    options = {"viewport": {"width": 1280, "height": 800}, **options}
+    page = browser.new_context(**options).new_page()
     page.goto(site.url + "/")
     return page
 
@@ -264,6 +265,35 @@ def test_no_rating_is_asked_for_small_talk_or_ever_after_a_crisis_message(page: 
     ask(page, "is ketamine FDA approved?")
     bot_says(page, "2019")
     expect(page.locator(".cc-feedback")).to_have_count(0)
+
+
+def test_a_visitor_in_crisis_on_a_phone_gets_one_tap_links_to_the_crisis_lines(
+    browser: Browser, site: Site
+) -> None:
+    page = new_page(browser, site, viewport={"width": 390, "height": 844}, is_mobile=True,
+                    has_touch=True)
+    open_chat(page)
+    ask(page, "I don't want to be alive anymore, I have a plan for tonight")
+    bot_says(page, "741741")
+    links = page.locator(".cc-msg-bot a.cc-link-button")
+    expect(links.first).to_be_visible(timeout=REPLY_MS)
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    # The crisis lines first, one tap each; the clinic's own phone last.
+    assert hrefs[:4] == ["tel:988", "sms:988", "sms:741741?&body=HOME", "tel:911"], hrefs
+    assert hrefs[-1] == PHONE_LINK, hrefs
+    for i in range(4):  # a tap opens the dialer or messages app, not a page of ours
+        expect(links.nth(i)).not_to_have_attribute("target", "_blank")
+        links.nth(i).tap()
+    expect(page.get_by_label("Type your message")).to_be_visible()
+    page.context.close()
+
+
+def test_a_medical_emergency_puts_911_first(page: Page) -> None:
+    open_chat(page)
+    ask(page, "my wife had her infusion today and now she won't wake up and her lips are blue")
+    bot_says(page, "call 911 right now")
+    first_link = page.locator(".cc-msg-bot a.cc-link-button").first
+    expect(first_link).to_have_attribute("href", "tel:911")
 
 
 def serious_violations(page: Page) -> list:

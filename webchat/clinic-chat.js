@@ -89,9 +89,13 @@
     });
     return svg;
   }
+  // Link buttons: web_url opens a page in a new tab; phone (tel:) and sms (sms:, e.g. the
+  // Crisis Text Line with its body filled in) open the phone's dialer or messages app.
+  var APP_LINKS = { phone: /^tel:[+\d]+$/i, sms: /^sms:[+\d]+(\?&?body=[\w%+.-]*)?$/i };
   function safeHref(url, type) {
     url = String(url || "").trim();
-    if (type === "phone") return /^tel:/i.test(url) ? url : telLink(url);
+    if (type === "phone" && !/^tel:/i.test(url)) url = telLink(url);
+    if (APP_LINKS[type]) return APP_LINKS[type].test(url) ? url : null;
     return /^https?:\/\//i.test(url) ? url : null;
   }
   function externalLink(href, className, label) {
@@ -208,10 +212,10 @@
     quick.setAttribute("aria-label", "Suggestions");
     (buttons || []).forEach(function (b) {
       if (!b || !b.title) return;
-      if (b.type === "web_url" || b.type === "phone") {
+      if (b.type === "web_url" || APP_LINKS[b.type]) {
         var href = safeHref(b.url, b.type);
         if (!href) return;
-        var a = b.type === "phone" ? el("a", "cc-link-button", b.title)
+        var a = APP_LINKS[b.type] ? el("a", "cc-link-button", b.title)
           : externalLink(href, "cc-link-button", b.title);
         a.href = href;
         links.appendChild(a);
