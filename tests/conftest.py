@@ -51,9 +51,13 @@ def make_tracker(
     slots: Optional[Dict[str, Any]] = None,
     faq_key: Optional[str] = None,
     text: str = "",
+    entities: Optional[Dict[str, str]] = None,
 ) -> Tracker:
     """A tracker whose latest message has `intent` (and an FAQ answer key, if given)."""
-    latest: Dict[str, Any] = {"text": text, "intent": {"name": intent, "confidence": 0.99}}
+    latest: Dict[str, Any] = {
+        "text": text, "intent": {"name": intent, "confidence": 0.99},
+        "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
+    }
     if faq_key:
         latest["response_selector"] = {
             "faq": {"response": {"intent_response_key": f"faq/{faq_key}", "confidence": 0.9}}

@@ -151,8 +151,46 @@ def test_after_a_crisis_an_unanswered_topic_gets_the_phone_but_no_booking(
     assert reminder["response"] == "utter_crisis_reminder"
 
 
+def test_a_weaker_risk_signal_gets_the_answer_without_booking_and_a_line_naming_988(
+    settings: ClinicSettings,
+) -> None:
+    tracker = make_tracker(intent="faq", faq_key="fda_status", entities={"crisis_kind": "check_in"})
+    [line] = run(ActionFaqFollowUp(settings, lambda: TUESDAY_MORNING), tracker)
+    assert line == {**line, "response": "utter_check_in"}
+    assert not line.get("buttons")
+
+
+def test_a_weaker_risk_signal_on_an_unanswered_topic_gets_the_phone_not_booking(
+    settings: ClinicSettings,
+) -> None:
+    tracker = make_tracker(
+        intent="faq", faq_key="cost_insurance", entities={"crisis_kind": "check_in"})
+    phone, line = run(ActionFaqFollowUp(settings, lambda: TUESDAY_MORNING), tracker)
+    assert button_urls(phone) == [TEL]
+    assert line["response"] == "utter_check_in"
+
+
+def test_a_weaker_risk_signal_when_booking_adds_the_line_naming_988(
+    settings: ClinicSettings,
+) -> None:
+    tracker = make_tracker(entities={"crisis_kind": "check_in"})
+    handoff, line = run(ActionHandoff(settings, lambda: TUESDAY_MORNING), tracker)
+    assert button_urls(handoff) == [BOOKING, TEL]
+    assert line["response"] == "utter_check_in"
+
+
+def test_the_crisis_contact_at_night_says_the_clinic_line_is_closed(
+    settings: ClinicSettings,
+) -> None:
+    [message] = run(ActionCrisisContact(settings, lambda: SATURDAY), make_tracker(intent="crisis"))
+    assert "closed right now" in message["text"] and "Monday at 09:00" in message["text"]
+    assert "988" in message["text"]
+    assert button_urls(message) == [TEL]
+
+
 def test_the_crisis_contact_gives_the_phone_and_never_booking(settings: ClinicSettings) -> None:
-    [message] = run(ActionCrisisContact(settings), make_tracker(intent="crisis"))
+    [message] = run(
+        ActionCrisisContact(settings, lambda: TUESDAY_MORNING), make_tracker(intent="crisis"))
     assert "415-249-2580" in message["text"]
     assert button_urls(message) == [TEL]
 

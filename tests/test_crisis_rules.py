@@ -98,27 +98,3 @@ def test_training_with_a_bad_pattern_file_fails_with_that_error(tmp_path: Path) 
     component = CrisisRuleClassifier(config, LocalModelStorage(tmp_path / "m"), Resource("c"))
     with pytest.raises(CrisisPatternError, match="must be a list"):
         component.train(TrainingData())
-
-
-def test_a_likely_crisis_below_the_top_intent_is_still_a_crisis(nlp, tmp_path: Path) -> None:
-    from rasa.engine.storage.local_model_storage import LocalModelStorage
-    from rasa.engine.storage.resource import Resource
-    from rasa.shared.nlu.training_data.message import Message
-
-    from clinic_nlp.crisis_rules import CrisisRuleClassifier
-
-    matcher = CrisisMatcher(nlp, {"suicide": ["kill myself"]})
-    config = CrisisRuleClassifier.get_default_config()
-    component = CrisisRuleClassifier(
-        config, LocalModelStorage(tmp_path), Resource("c"), matcher
-    )
-    message = Message(data={
-        "text": "i'm tired of fighting",
-        "intent": {"name": "faq", "confidence": 0.8},
-        "intent_ranking": [{"name": "faq", "confidence": 0.8},
-                           {"name": "crisis", "confidence": 0.15}],
-    })
-    [result] = component.process([message])
-    assert result.get("intent")["name"] == "crisis"
-    assert result.get("crisis_rule")["group"] == "classifier"
-    assert result.get("crisis_rule")["classifier_intent"] == "faq"

@@ -1,0 +1,54 @@
+"""The semantic crisis detector: how it reads long messages and how the layers combine.
+
+What it catches is tested on the trained model in tests/test_heldout_evaluation.py (dev sets)
+and with fresh phrasings below; here, the parts that need no model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clinic_nlp.crisis_detector import CHECK_IN, SemanticCrisisDetector
+from clinic_nlp.text_models import CRISIS, NONE, segments
+
+
+def test_a_long_message_is_read_whole_then_sentence_by_sentence() -> None:
+    text = "Do you take Aetna? I have thought about ending it. How many sessions are there?"
+    parts = segments(text)
+    assert parts[0] == text
+    assert "I have thought about ending it." in parts
+
+
+def test_a_long_message_without_full_stops_is_read_a_few_words_at_a_time() -> None:
+    words = " ".join(f"word{i}" for i in range(40))
+    parts = segments(words)
+    assert parts[0] == words and len(parts) > 3
+    assert all(len(part.split()) <= 14 for part in parts[1:])
+
+
+@pytest.fixture
+def detector(tmp_path: Path) -> SemanticCrisisDetector:
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    config = {**SemanticCrisisDetector.get_default_config(),
+              "crisis_threshold": 0.6, "check_in_threshold": 0.3}
+    return SemanticCrisisDetector(config, LocalModelStorage(tmp_path), Resource("d"))
+
+
+@pytest.mark.parametrize(
+    ("risk", "rule_matched", "tier"),
+    [
+        (0.9, False, CRISIS),  # the classifiers alone are sure
+        (0.4, True, CRISIS),  # a crisis phrase and some risk: the full reply
+        (0.4, False, CHECK_IN),  # a weaker signal: the answer, no booking, 988
+        (0.05, True, CHECK_IN),  # a crisis phrase both classifiers read as an idiom
+        (0.05, False, NONE),
+    ],
+)
+def test_the_layers_combine_into_one_decision(
+    detector: SemanticCrisisDetector, risk: float, rule_matched: bool, tier: str
+) -> None:
+    assert detector.tier(risk, rule_matched) == tier
