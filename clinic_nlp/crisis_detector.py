@@ -41,7 +41,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic_nlp.crisis_rules import CRISIS_INTENT
 from clinic_nlp.crisis_rules import PARSE_KEY as RULE_KEY
-from clinic_nlp.language import is_spanish
+from clinic_nlp.language import is_english, is_spanish
 from clinic_nlp.sentence_embeddings import (
     DEFAULT_CACHE_PATH,
     DEFAULT_MODEL_PATH,
@@ -179,7 +179,7 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
                 else classifier_crisis_confidence(message)
             )
             risk = max(score.risk if score else 0.0, classifier)
-            tier = self.tier(risk, bool(rule))
+            tier = self.tier(risk, bool(rule), rule_is_certain(message.get(TEXT) or "", rule))
             if tier == CRISIS:
                 emergency = rule.get("group") == EMERGENCY_RULE_GROUP or bool(
                     score and score.emergency
@@ -203,16 +203,18 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
             )
         return messages
 
-    def tier(self, risk: float, rule_matched: bool) -> str:
+    def tier(self, risk: float, rule_matched: bool, rule_certain: bool = False) -> str:
         """crisis, check_in or none.
 
         A crisis phrase of the rule layer makes the full reply unless both classifiers read
         the message as clearly not a crisis (risk under the check-in threshold: "this price is
-        killing me"); then the visitor gets the check-in tier, which still names 988.
+        killing me"); then the visitor gets the check-in tier, which still names 988. Where
+        the classifiers cannot judge (`rule_certain`: a spelling the rule layer had to undo,
+        such as "k1ll myself", or a language other than English), the phrase decides alone.
         """
         crisis_at = float(self._config["crisis_threshold"])
         check_in_at = float(self._config["check_in_threshold"])
-        if risk >= crisis_at or (rule_matched and risk >= check_in_at):
+        if rule_certain or risk >= crisis_at or (rule_matched and risk >= check_in_at):
             return CRISIS
         if rule_matched or risk >= check_in_at:
             return CHECK_IN
@@ -242,6 +244,19 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
         crisis = {"name": CRISIS_INTENT, "confidence": 1.0}
         message.set(INTENT, crisis, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [crisis, *ranking], add_to_output=True)
+
+
+def rule_is_certain(text: str, rule: Dict[str, Any]) -> bool:
+    """The rule layer matched where the classifiers cannot judge.
+
+    That is, through a spelling variant (the matched words are not in the message as
+    written), or in a language other than English.
+    """
+    if not rule:
+        return False
+    written = " ".join(text.lower().replace("’", "'").split())
+    matched = str(rule.get("matched_text") or "").lower()
+    return matched not in written or not is_english(text)
 
 
 def classifier_crisis_confidence(message: Message) -> float:

@@ -27,6 +27,15 @@ def _detector() -> Any:
     return LanguageDetectorBuilder.from_languages(*languages).build()
 
 
+def is_english(text: str) -> bool:
+    """True when the message is written (mostly) in English, or is too short to tell."""
+    if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
+        return True
+    from lingua import Language
+
+    return bool(_detector().detect_language_of(text) == Language.ENGLISH)
+
+
 def is_spanish(text: str) -> bool:
     """True when the message is written (mostly) in Spanish."""
     if sum(ch.isalpha() for ch in text) < MIN_LETTERS:

@@ -38,6 +38,16 @@ def detector(tmp_path: Path) -> SemanticCrisisDetector:
     return SemanticCrisisDetector(config, LocalModelStorage(tmp_path), Resource("d"))
 
 
+def test_a_crisis_phrase_the_classifiers_cannot_judge_decides_alone(
+    detector: SemanticCrisisDetector,
+) -> None:
+    from clinic_nlp.crisis_detector import rule_is_certain
+
+    assert rule_is_certain("gonna k1ll myself", {"matched_text": "kill myself"})
+    assert not rule_is_certain("these copays will kill me", {"matched_text": "kill me"})
+    assert detector.tier(0.05, True, rule_certain=True) == CRISIS
+
+
 @pytest.mark.parametrize(
     ("risk", "rule_matched", "tier"),
     [
