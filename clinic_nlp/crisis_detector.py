@@ -209,8 +209,8 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
         A crisis phrase of the rule layer makes the full reply unless both classifiers read
         the message as clearly not a crisis (risk under the check-in threshold: "this price is
         killing me"); then the visitor gets the check-in tier, which still names 988. Where
-        the classifiers cannot judge (`rule_certain`: a spelling the rule layer had to undo,
-        such as "k1ll myself", or a language other than English), the phrase decides alone.
+        the classifiers cannot judge (`rule_certain`: a language other than English), the
+        phrase decides alone.
         """
         crisis_at = float(self._config["crisis_threshold"])
         check_in_at = float(self._config["check_in_threshold"])
@@ -247,16 +247,11 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
 
 
 def rule_is_certain(text: str, rule: Dict[str, Any]) -> bool:
-    """The rule layer matched where the classifiers cannot judge.
+    """The rule layer matched where the classifiers cannot judge: not in English.
 
-    That is, through a spelling variant (the matched words are not in the message as
-    written), or in a language other than English.
+    The sentence model is English; Italian or Tagalog crisis phrases are the rule layer's.
     """
-    if not rule:
-        return False
-    written = " ".join(text.lower().replace("’", "'").split())
-    matched = str(rule.get("matched_text") or "").lower()
-    return matched not in written or not is_english(text)
+    return bool(rule) and not is_english(text)
 
 
 def classifier_crisis_confidence(message: Message) -> float:

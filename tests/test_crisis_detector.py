@@ -43,7 +43,7 @@ def test_a_crisis_phrase_the_classifiers_cannot_judge_decides_alone(
 ) -> None:
     from clinic_nlp.crisis_detector import rule_is_certain
 
-    assert rule_is_certain("gonna k1ll myself", {"matched_text": "kill myself"})
+    assert rule_is_certain("non ce la faccio più a vivere", {"matched_text": "a vivere"})
     assert not rule_is_certain("these copays will kill me", {"matched_text": "kill me"})
     assert detector.tier(0.05, True, rule_certain=True) == CRISIS
 
