@@ -48,6 +48,7 @@ from clinic_nlp.sentence_embeddings import (
     DIMENSIONS,
     cached_embedder,
     sentence_vector,
+    sentence_vector_or_zeros,
     shared_encoder,
 )
 from clinic_nlp.text_models import CRISIS, EMERGENCY, NONE, CrisisModel, CrisisScore, segments
@@ -123,7 +124,7 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
         """Fit on every example with text: crisis, emergency or none."""
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
         texts = [m.get(TEXT) for m in examples]
-        vectors = np.stack([_vector(m) for m in examples])
+        vectors = np.stack([sentence_vector_or_zeros(m) for m in examples])
         model = CrisisModel(
             c=float(self._config["C"]), embedding_weight=float(self._config["embedding_weight"])
         )
@@ -271,8 +272,3 @@ def _add_entity(message: Message, kind: str) -> None:
         "extractor": SemanticCrisisDetector.__name__,
     })
     message.set(ENTITIES, entities, add_to_output=True)
-
-
-def _vector(message: Message) -> np.ndarray:
-    vector = sentence_vector(message)
-    return np.zeros(DIMENSIONS, dtype=np.float32) if vector is None else vector

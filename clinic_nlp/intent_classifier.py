@@ -40,7 +40,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic_nlp.answers import RESPONSE_SELECTOR_KEY
-from clinic_nlp.sentence_embeddings import DIMENSIONS, sentence_vector
+from clinic_nlp.sentence_embeddings import sentence_vector_or_zeros
 from clinic_nlp.text_models import IntentModel, Ranked, split_answer
 
 logger = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             if (label := training_label(m, retrieval_intent))
         ]
         texts = [m.get(TEXT) for m, _ in examples]
-        vectors = np.stack([_vector(m) for m, _ in examples])
+        vectors = np.stack([sentence_vector_or_zeros(m) for m, _ in examples])
         model = IntentModel(
             c=float(self._config["C"]), embedding_weight=float(self._config["embedding_weight"])
         )
@@ -148,7 +148,8 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         for message in messages:
             if not message.get(TEXT):
                 continue
-            proba = self._model.predict_proba([message.get(TEXT)], _vector(message)[None, :])[0]
+            vector = sentence_vector_or_zeros(message)[None, :]
+            proba = self._model.predict_proba([message.get(TEXT)], vector)[0]
             intents, topics = split_answer(
                 self._model.labels, proba, self._config["retrieval_intent"]
             )
@@ -187,8 +188,3 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             {RESPONSE_SELECTOR_RETRIEVAL_INTENTS: [retrieval_intent], retrieval_intent: prediction},
             add_to_output=True,
         )
-
-
-def _vector(message: Message) -> np.ndarray:
-    vector = sentence_vector(message)
-    return np.zeros(DIMENSIONS, dtype=np.float32) if vector is None else vector

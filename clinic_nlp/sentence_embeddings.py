@@ -172,6 +172,12 @@ def sentence_vector(message: Message) -> Optional[np.ndarray]:
     return None if sentence is None else np.asarray(sentence.features).reshape(-1)
 
 
+def sentence_vector_or_zeros(message: Message) -> np.ndarray:
+    """The message's MiniLM vector, or zeros where it has none (an empty text)."""
+    vector = sentence_vector(message)
+    return np.zeros(DIMENSIONS, dtype=np.float32) if vector is None else vector
+
+
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
 )
