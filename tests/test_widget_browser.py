@@ -283,7 +283,7 @@ def test_a_visitor_in_crisis_on_a_phone_gets_one_tap_links_to_the_crisis_lines(
     assert hrefs[-1] == PHONE_LINK, hrefs
     for i in range(4):  # a tap opens the dialer or messages app, not a page of ours
         expect(links.nth(i)).not_to_have_attribute("target", "_blank")
-        links.nth(i).tap()
+        links.nth(i).tap(no_wait_after=True, timeout=5_000)
     expect(page.get_by_label("Type your message")).to_be_visible()
     page.context.close()
 
