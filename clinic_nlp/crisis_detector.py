@@ -27,7 +27,6 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional
 
-import joblib
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -51,6 +50,7 @@ from clinic_nlp.sentence_embeddings import (
     sentence_vector_or_zeros,
     shared_encoder,
 )
+from clinic_nlp.stored import load_or_none, save
 from clinic_nlp.text_models import CRISIS, EMERGENCY, NONE, CrisisModel, CrisisScore, segments
 
 logger = logging.getLogger(__name__)
@@ -132,8 +132,7 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
             texts, vectors, [crisis_label(m) for m in examples],
             embed=cached_embedder(self._config).embed,
         )
-        with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(model, directory / MODEL_FILE)
+        save(self._model_storage, self._resource, MODEL_FILE, model)
         self._model = model
         return self._resource
 
@@ -147,10 +146,8 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
         **kwargs: Any,
     ) -> SemanticCrisisDetector:
         """The detector stored at training time."""
-        try:
-            with model_storage.read_from(resource) as directory:
-                model = joblib.load(directory / MODEL_FILE)
-        except ValueError:
+        model = load_or_none(model_storage, resource, MODEL_FILE)
+        if model is None:
             logger.warning("The crisis detector was not trained; only the rule layer runs.")
             return cls(config, model_storage, resource)
         return cls(config, model_storage, resource, model)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional
 
-import joblib
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -41,6 +40,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic_nlp.answers import RESPONSE_SELECTOR_KEY
 from clinic_nlp.sentence_embeddings import sentence_vector_or_zeros
+from clinic_nlp.stored import load_or_none, save
 from clinic_nlp.text_models import IntentModel, Ranked, split_answer
 
 logger = logging.getLogger(__name__)
@@ -118,8 +118,8 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             for name, variations in (training_data.responses or {}).items()
             if name.startswith(f"utter_{retrieval_intent}/")
         }
-        with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump({"model": model, "responses": responses}, directory / MODEL_FILE)
+        save(self._model_storage, self._resource, MODEL_FILE,
+             {"model": model, "responses": responses})
         self._model, self._responses = model, responses
         return self._resource
 
@@ -133,10 +133,8 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         **kwargs: Any,
     ) -> EmbeddingIntentClassifier:
         """The classifier stored at training time."""
-        try:
-            with model_storage.read_from(resource) as directory:
-                stored = joblib.load(directory / MODEL_FILE)
-        except ValueError:
+        stored = load_or_none(model_storage, resource, MODEL_FILE)
+        if stored is None:
             logger.warning("The intent classifier was not trained; it will classify nothing.")
             return cls(config, model_storage, resource)
         return cls(config, model_storage, resource, stored["model"], stored["responses"])
