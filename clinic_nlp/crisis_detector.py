@@ -25,7 +25,7 @@ The parse result carries `crisis_detector` with the risk, tier and kind (never t
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -41,6 +41,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from clinic_nlp.crisis_rules import CRISIS_INTENT
 from clinic_nlp.crisis_rules import PARSE_KEY as RULE_KEY
 from clinic_nlp.language import is_english, is_spanish
+from clinic_nlp.negation import AFFIRMED
 from clinic_nlp.sentence_embeddings import (
     DEFAULT_CACHE_PATH,
     DEFAULT_MODEL_PATH,
@@ -90,6 +91,7 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
         return {
             "crisis_threshold": 0.5,
             "check_in_threshold": 0.2,
+            "rule_threshold": 0.2,
             "C": 0.5,
             "embedding_weight": 1.5,
             "model_path": DEFAULT_MODEL_PATH,
@@ -152,12 +154,23 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
             return cls(config, model_storage, resource)
         return cls(config, model_storage, resource, model)
 
-    def score(self, message: Message) -> Optional[CrisisScore]:
-        """The riskiest part of the message, or None without a trained model or text."""
+    def score(
+        self, message: Message, set_aside: Sequence[str] = ()
+    ) -> Optional[CrisisScore]:
+        """The riskiest part of the message, or None without a trained model or text.
+
+        With `set_aside` (crisis phrases the rule layer found denied or of the past), the
+        whole message and every sentence holding one of them do not count.
+        """
         text = message.get(TEXT)
         if self._model is None or not text:
             return None
         parts = segments(text)
+        ignore = None
+        if set_aside:
+            ignore = [index == 0 or any(
+                phrase in part.lower().replace("’", "'") for phrase in set_aside)
+                for index, part in enumerate(parts)]
         vectors = np.zeros((len(parts), DIMENSIONS), dtype=np.float32)
         whole = sentence_vector(message)
         if whole is not None:
@@ -165,19 +178,25 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
         rest = parts[1:] if whole is not None else parts
         if rest:
             vectors[len(parts) - len(rest):] = self._encoder.embed(rest)
-        return self._model.score_from_proba(self._model.segment_proba(parts, vectors))
+        return self._model.score_from_proba(self._model.segment_proba(parts, vectors), ignore)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Decide crisis, check-in or neither; set intent and `crisis_kind` accordingly."""
         for message in messages:
-            score = self.score(message)
             rule = message.get(RULE_KEY) or {}
+            set_aside = rule.get("context", AFFIRMED) != AFFIRMED
+            score = self.score(message, rule.get("set_aside") or [] if set_aside else [])
             classifier = (
                 float(rule.get("classifier_crisis_confidence") or 0.0) if rule
                 else classifier_crisis_confidence(message)
             )
-            risk = max(score.risk if score else 0.0, classifier)
-            tier = self.tier(risk, bool(rule), rule_is_certain(message.get(TEXT) or "", rule))
+            if set_aside:  # every crisis phrase denied or past: only the rest of it counts
+                risk = score.risk if score else 0.0
+                tier = CRISIS if risk >= float(self._config["crisis_threshold"]) else CHECK_IN
+            else:
+                risk = max(score.risk if score else 0.0, classifier)
+                tier = self.tier(
+                    risk, bool(rule), rule_is_certain(message.get(TEXT) or "", rule))
             if tier == CRISIS:
                 emergency = rule.get("group") == EMERGENCY_RULE_GROUP or bool(
                     score and score.emergency
@@ -212,7 +231,8 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
         """
         crisis_at = float(self._config["crisis_threshold"])
         check_in_at = float(self._config["check_in_threshold"])
-        if rule_certain or risk >= crisis_at or (rule_matched and risk >= check_in_at):
+        rule_at = float(self._config["rule_threshold"])
+        if rule_certain or risk >= crisis_at or (rule_matched and risk >= rule_at):
             return CRISIS
         if rule_matched or risk >= check_in_at:
             return CHECK_IN

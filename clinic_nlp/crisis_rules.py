@@ -26,6 +26,8 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from clinic_nlp.negation import AFFIRMED, context_of
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CRISIS_PATTERNS_FILE = PROJECT_DIR / "patterns" / "crisis.yml"
 CRISIS_INTENT = "crisis"
@@ -91,10 +93,12 @@ class CrisisMatch:
     group: str
     phrase: str
     matched_text: str
+    context: str = AFFIRMED  # or DENIED ("I'm not suicidal") or PAST ("years ago")
 
     def as_dict(self) -> Dict[str, str]:
         """For the parse result."""
-        return {"group": self.group, "pattern": self.phrase, "matched_text": self.matched_text}
+        return {"group": self.group, "pattern": self.phrase, "matched_text": self.matched_text,
+                "context": self.context}
 
 
 class CrisisMatcher:
@@ -137,8 +141,8 @@ class CrisisMatcher:
                 pattern.append({"LEMMA": token.lemma_ or token.text})
         return pattern
 
-    def first_match(self, text: str) -> Optional[CrisisMatch]:
-        """The earliest phrase found in `text`, or None."""
+    def matches(self, text: str) -> List[CrisisMatch]:
+        """Every phrase found in `text`, in order, each with its context (clinic_nlp.negation)."""
         # Lowercase first: the lookup lemmatizer only knows lowercase forms ("Killing").
         normalized = text.lower().replace("’", "'")
         if self._spelling_pattern is not None:
@@ -146,12 +150,17 @@ class CrisisMatcher:
                 lambda found: self._spellings[found.group(1)], normalized
             )
         doc = self._nlp(normalized)
-        matches = sorted(self._matcher(doc), key=lambda match: (match[1], -match[2]))
-        if not matches:
-            return None
-        match_id, start, end = matches[0]
-        group, phrase = self._phrases[self._nlp.vocab.strings[match_id]]
-        return CrisisMatch(group=group, phrase=phrase, matched_text=doc[start:end].text)
+        found = []
+        for match_id, start, end in sorted(self._matcher(doc), key=lambda m: (m[1], -m[2])):
+            group, phrase = self._phrases[self._nlp.vocab.strings[match_id]]
+            found.append(CrisisMatch(group=group, phrase=phrase, matched_text=doc[start:end].text,
+                                     context=context_of(doc, start, end)))
+        return found
+
+    def first_match(self, text: str) -> Optional[CrisisMatch]:
+        """The earliest phrase said of the present (else the earliest denied or past one)."""
+        found = self.matches(text)
+        return next((m for m in found if m.context == AFFIRMED), found[0] if found else None)
 
 
 def load_nlp(model_path: str) -> Any:
@@ -236,9 +245,10 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
             return messages
         for message in messages:
             text = message.get(TEXT)
-            match = self._matcher.first_match(text) if text else None
-            if match is None:
+            found = self._matcher.matches(text) if text else []
+            if not found:
                 continue
+            match = next((m for m in found if m.context == AFFIRMED), found[0])
             classifier_intent = (message.get(INTENT) or {}).get("name")
             classifier_crisis = next(
                 (float(entry.get("confidence") or 0.0)
@@ -260,7 +270,9 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
             message.set(
                 PARSE_KEY,
                 {**match.as_dict(), "classifier_intent": classifier_intent,
-                 "classifier_crisis_confidence": round(classifier_crisis, 4)},
+                 "classifier_crisis_confidence": round(classifier_crisis, 4),
+                 # what the crisis detector must not read as a present crisis
+                 "set_aside": [m.matched_text for m in found if m.context != AFFIRMED]},
                 add_to_output=True,
             )
         return messages

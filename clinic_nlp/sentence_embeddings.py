@@ -143,12 +143,17 @@ class EmbeddingCache:
         unique = list(dict.fromkeys(texts))
         keys = {text: self._key(text) for text in unique}
         found: Dict[str, np.ndarray] = {}
+        by_key = {key: text for text, key in keys.items()}
         with self._connect() as connection:
-            rows = connection.execute("SELECT key, vector FROM vectors").fetchall()
-            stored = {key: blob for key, blob in rows}
-            for text, key in keys.items():
-                if key in stored:
-                    found[text] = np.frombuffer(stored[key], dtype=np.float32)
+            wanted = list(by_key)
+            for start in range(0, len(wanted), 500):  # SQLite's limit on query parameters
+                chunk = wanted[start:start + 500]
+                rows = connection.execute(
+                    f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+                for key, blob in rows:
+                    found[by_key[key]] = np.frombuffer(blob, dtype=np.float32)
             missing = [text for text in unique if text not in found]
             if missing:
                 vectors = self._encoder.embed(missing)

@@ -162,15 +162,20 @@ class CrisisModel:
         proba = self.segment_proba(parts, embed(parts))
         return self.score_from_proba(proba)
 
-    def score_from_proba(self, proba: np.ndarray) -> CrisisScore:
+    def score_from_proba(
+        self, proba: np.ndarray, ignore: Optional[Sequence[bool]] = None
+    ) -> CrisisScore:
         """The riskiest row of a message's segment probabilities (row 0: the whole message).
 
         A sentence alone counts SEGMENT_WEIGHT of its risk: out of context, a fragment reads
-        more alarming than the message it belongs to.
+        more alarming than the message it belongs to. Rows marked in `ignore` (parts holding
+        a denied or past crisis phrase) count as no risk.
         """
         none = self.labels.index(NONE)
         risks = 1.0 - proba[:, none]
         risks[1:] *= SEGMENT_WEIGHT
+        if ignore is not None:
+            risks[np.asarray(ignore, dtype=bool)] = 0.0
         worst = int(np.argmax(risks))
         emergency = (
             EMERGENCY in self.labels

@@ -38,6 +38,7 @@ DEFAULT_OUT = PROJECT_DIR / "reports" / "cross-validation"
 INTENT_THRESHOLDS = (0.3, 0.4, 0.5, 0.6)
 TOPIC_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 CRISIS_THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7)
+RULE_THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6)
 ORDINARY_FALSE_ALARMS_LIMIT = 0.01
 CHECK_IN_RECALL_TARGET = 0.99
 
@@ -195,6 +196,40 @@ def crisis_table(examples: List[Example], risks: List[float]) -> List[Dict]:
     return rows
 
 
+def rule_flags(examples: List[Example]) -> List[bool]:
+    """Whether the rule layer finds a crisis phrase said of the present in each example."""
+    from clinic_nlp.crisis_rules import CRISIS_PATTERNS_FILE, CrisisMatcher
+    from clinic_nlp.negation import AFFIRMED
+
+    matcher = CrisisMatcher.from_file(CRISIS_PATTERNS_FILE, str(PROJECT_DIR / "build/spacy/clinic_en"))
+    return [any(m.context == AFFIRMED for m in matcher.matches(e.text)) for e in examples]
+
+
+def rule_table(
+    examples: List[Example], risks: List[float], rules: List[bool], crisis_at: float
+) -> List[Dict]:
+    """Full crisis replies when a crisis phrase also needs this much risk from the classifiers.
+
+    With the crisis threshold as configured: recall of the full reply on crisis examples, and
+    the share of hard negatives and of ordinary questions that would get it.
+    """
+    rows = []
+    for band in RULE_THRESHOLDS:
+        def rate(select: Callable[[Example], bool], at: float = band) -> float:
+            chosen = [(r, rule) for e, r, rule in zip(examples, risks, rules, strict=True)
+                      if select(e)]
+            return _rate(sum(r >= crisis_at or (rule and r >= at) for r, rule in chosen),
+                         len(chosen))
+
+        rows.append({
+            "threshold": band,
+            "crisis_recall": rate(lambda e: e.crisis != "none"),
+            "hard_negatives_flagged": rate(lambda e: e.crisis == "none" and e.hard_negative),
+            "ordinary_flagged": rate(lambda e: e.crisis == "none" and not e.hard_negative),
+        })
+    return rows
+
+
 def suggest_check_in(rows: List[Dict]) -> Optional[float]:
     """The highest threshold whose recall meets the check-in target."""
     meeting = [row["threshold"] for row in rows if row["crisis_recall"] >= CHECK_IN_RECALL_TARGET]
@@ -256,6 +291,9 @@ def cross_validate(folds: int) -> Dict:
         "cv_crisis": crisis_table(examples, risks),
         "dev_crisis": crisis_table(dev, dev_risks),
     }
+    crisis_at = float(config["crisis"]["crisis_threshold"])
+    result["cv_rule"] = rule_table(examples, risks, rule_flags(examples), crisis_at)
+    result["dev_rule"] = rule_table(dev, dev_risks, rule_flags(dev), crisis_at)
     result["suggested_crisis_threshold"] = suggest_crisis(result["cv_crisis"])
     result["suggested_check_in_threshold"] = suggest_check_in(result["cv_crisis"])
     return result
@@ -288,6 +326,17 @@ def markdown(result: Dict) -> str:
                   " | ordinary flagged |", "|---|---|---|---|---|"]
         lines += [f"| {r['threshold']} | {r['crisis_recall']:.1%} | {r['emergency_recall']:.1%}"
                   f" | {r['hard_negatives_flagged']:.1%} | {r['ordinary_flagged']:.1%} |"
+                  for r in result[key]]
+    for title, key in (("Crisis phrase plus classifier risk, cross-validated", "cv_rule"),
+                       ("Crisis phrase plus classifier risk, dev sets", "dev_rule")):
+        lines += ["", f"## {title}", "",
+                  "A crisis phrase said of the present (not denied, not past) gives the full"
+                  " reply when the classifiers' risk reaches this threshold (the crisis threshold"
+                  " as configured gives it anyway).", "",
+                  "| threshold | crisis recall | hard negatives given it | ordinary given it |",
+                  "|---|---|---|---|"]
+        lines += [f"| {r['threshold']} | {r['crisis_recall']:.1%} | "
+                  f"{r['hard_negatives_flagged']:.1%} | {r['ordinary_flagged']:.1%} |"
                   for r in result[key]]
     return "\n".join(lines) + "\n"
 

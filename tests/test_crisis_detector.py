@@ -34,7 +34,7 @@ def detector(tmp_path: Path) -> SemanticCrisisDetector:
     from rasa.engine.storage.resource import Resource
 
     config = {**SemanticCrisisDetector.get_default_config(),
-              "crisis_threshold": 0.6, "check_in_threshold": 0.3}
+              "crisis_threshold": 0.6, "check_in_threshold": 0.3, "rule_threshold": 0.4}
     return SemanticCrisisDetector(config, LocalModelStorage(tmp_path), Resource("d"))
 
 
@@ -53,6 +53,7 @@ def test_a_crisis_phrase_the_classifiers_cannot_judge_decides_alone(
     [
         (0.9, False, CRISIS),  # the classifiers alone are sure
         (0.4, True, CRISIS),  # a crisis phrase and some risk: the full reply
+        (0.35, True, CHECK_IN),  # a crisis phrase, too little risk: an idiom more likely
         (0.4, False, CHECK_IN),  # a weaker signal: the answer, no booking, 988
         (0.05, True, CHECK_IN),  # a crisis phrase both classifiers read as an idiom
         (0.05, False, NONE),

@@ -98,3 +98,22 @@ def test_training_with_a_bad_pattern_file_fails_with_that_error(tmp_path: Path) 
     component = CrisisRuleClassifier(config, LocalModelStorage(tmp_path / "m"), Resource("c"))
     with pytest.raises(CrisisPatternError, match="must be a list"):
         component.train(TrainingData())
+
+
+@pytest.mark.parametrize(("text", "context"), [
+    ("i'm not going to hurt myself, my sister just told me to ask", "denied"),
+    ("honestly no thoughts of killing myself, just flat all the time", "denied"),
+    ("i tried to kill myself back in college, stable for a long while", "past"),
+    ("i used to self harm as a teenager, is that a problem for eligibility", "past"),
+    ("i'm not fine, i want to kill myself", "affirmed"),
+    ("i don't know why but i want to die", "affirmed"),
+    ("not gonna lie i want to kill myself", "affirmed"),
+    ("i tried to kill myself years ago and i'm thinking about it again", "affirmed"),
+])
+def test_a_crisis_phrase_denied_or_in_the_past_is_told_apart(
+    matcher: CrisisMatcher, text: str, context: str
+) -> None:
+    found = matcher.matches(text)
+    assert found, text
+    chosen = matcher.first_match(text)
+    assert chosen is not None and chosen.context == context

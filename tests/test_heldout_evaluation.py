@@ -142,3 +142,26 @@ def test_an_idiom_that_matches_a_crisis_phrase_is_not_given_the_crisis_reply(
 
     assert label_of(parser.parse("lol these copays are gonna kill me, do you take Cigna"))[0] != (
         "crisis")
+
+
+@pytest.mark.parametrize("text", [
+    "I'm not going to hurt myself, my therapist just said to ask about ketamine. how much is it?",
+    "tried to end my life back in my twenties, been steady since. does that rule me out?",
+])
+def test_a_denied_or_past_crisis_gets_the_answer_with_a_check_in(
+    parser: Parser, text: str
+) -> None:
+    from evaluation.heldout import label_of
+
+    assert label_of(parser.parse(text))[0] != "crisis"
+    assert _crisis(parser, text).get("tier") == "check_in"
+
+
+@pytest.mark.parametrize("text", [
+    "I'm not okay. I want to kill myself tonight",
+    "I don't know if I want to live anymore, does ketamine work fast?",
+])
+def test_a_negation_nearby_does_not_hide_a_present_crisis(parser: Parser, text: str) -> None:
+    from evaluation.heldout import label_of
+
+    assert label_of(parser.parse(text))[0] == "crisis"
