@@ -22,9 +22,8 @@ from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from actions.settings import SettingsError, load_settings
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from clinic.paths import PROJECT_DIR
+from clinic.settings import SettingsError, load_settings
 
 # With fewer examples than this the model cannot reliably tell a topic or intent from its
 # neighbours (every topic and intent of the project has more than twice as many).
