@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.faq_follow_up import TopicsMixin, topic_button
-from clinic_nlp.answers import RETRIEVAL_INTENT, topic_ranking
+from clinic.buttons import (
+    BOOK_INTENT,
+    CONTACT_INTENT,
+    booking_quick_reply,
+    person_quick_reply,
+    topic_quick_reply,
+)
+from clinic.parse_result import RETRIEVAL_INTENT, topic_ranking
+from clinic.topics import FaqTopics, current_topics
 
 NOT_UNDERSTOOD = "utter_please_rephrase"  # the domain response, with a button to a person
 DID_YOU_MEAN = "I'm not sure I understood. Did you mean one of these?"
-SOMETHING_ELSE = {"title": "Something else: talk to a person", "payload": "/contact_human"}
+SOMETHING_ELSE = person_quick_reply("Something else: talk to a person")
 # Intents worth offering as a guess, with the button that leads to them.
 INTENT_BUTTONS = {
-    "book_consultation": {"title": "Book a consultation", "payload": "/book_consultation"},
-    "contact_human": {"title": "Talk to a person", "payload": "/contact_human"},
+    BOOK_INTENT: booking_quick_reply(),
+    CONTACT_INTENT: person_quick_reply(),
 }
 MAX_SUGGESTIONS = 2
 MIN_CONFIDENCE = 0.1  # a guess below this is noise, not worth a button
 
 
-class ActionDidYouMean(TopicsMixin, Action):
+class ActionDidYouMean(Action):
     """For `nlu_fallback`: buttons for the two likeliest answers plus "something else"."""
+
+    def __init__(self, topics: Optional[FaqTopics] = None) -> None:
+        self._topics = topics
 
     def name(self) -> str:
         """The action's name in the domain."""
@@ -31,6 +41,7 @@ class ActionDidYouMean(TopicsMixin, Action):
 
     def suggestions(self, parse: Dict[str, Any]) -> List[Dict[str, str]]:
         """Buttons for the likeliest topics or intents, best first, at most two."""
+        topics = self._topics or current_topics()
         buttons: List[Dict[str, str]] = []
         for intent in parse.get("intent_ranking") or []:
             if intent.get("confidence", 0.0) < MIN_CONFIDENCE:
@@ -39,8 +50,8 @@ class ActionDidYouMean(TopicsMixin, Action):
             if name == RETRIEVAL_INTENT:
                 for response in topic_ranking(parse):
                     key = (response.get("intent_response_key") or "").partition("/")[2]
-                    if key in self.topics and response.get("confidence", 0) >= MIN_CONFIDENCE:
-                        buttons.append(topic_button(self.topics, key))
+                    if key in topics and response.get("confidence", 0) >= MIN_CONFIDENCE:
+                        buttons.append(topic_quick_reply(topics[key]))
             elif name in INTENT_BUTTONS:
                 buttons.append(INTENT_BUTTONS[name])
         unique = list({button["payload"]: button for button in buttons}.values())

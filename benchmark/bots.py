@@ -28,7 +28,7 @@ OUR_CONVERSATIONS = [
 def widget_origins() -> list:
     """The CORS origins scripts/run.sh passes (from settings/clinic.yml)."""
     completed = subprocess.run(
-        [str(VENV_BIN / "python"), "-m", "actions.settings", "--widget-origins"],
+        [str(VENV_BIN / "python"), "-m", "clinic.settings", "--widget-origins"],
         cwd=PROJECT_DIR, env=rasa_env(), capture_output=True, text=True, check=True,
     )
     return completed.stdout.split()

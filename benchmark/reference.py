@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 from benchmark.servers import rasa_env
+from clinic.paths import PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 REFERENCE_DIR = PROJECT_DIR / "build" / "reference"
 # Written next to the reference bot once it is trained: how long `rasa init` took.
 BUILD_RECORD = REFERENCE_DIR / "benchmark_build.json"

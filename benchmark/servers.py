@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Dict, List, Optional, Sequence
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from clinic.paths import PROJECT_DIR
+
 VENV_BIN = PROJECT_DIR / ".venv" / "bin"
 
 

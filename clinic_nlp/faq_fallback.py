@@ -23,7 +23,7 @@ from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 
-from clinic_nlp.answers import chosen_topic, ranking_lead, topic_ranking
+from clinic.parse_result import chosen_topic, ranking_lead, topic_ranking
 
 
 def faq_topic_confidence(message: Message, retrieval_intent: str) -> float:

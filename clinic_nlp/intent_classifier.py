@@ -38,7 +38,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from clinic_nlp.answers import RESPONSE_SELECTOR_KEY
+from clinic.parse_result import RESPONSE_SELECTOR_KEY
 from clinic_nlp.sentence_embeddings import sentence_vector_or_zeros
 from clinic_nlp.stored import load_or_none, save
 from clinic_nlp.text_models import IntentModel, Ranked, split_answer

@@ -16,7 +16,8 @@ from typing import Any, Dict, List
 
 import yaml
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from clinic.paths import PROJECT_DIR
+
 PATTERNS_DIR = PROJECT_DIR / "patterns"
 ENTITY_PATTERNS_FILE = PATTERNS_DIR / "entities.yml"
 # config.yml names this directory; Rasa caches the model by this name, so `make train`

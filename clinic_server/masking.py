@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, List, Mapping, Set
 
+from clinic.phone import international_phone, is_international_length, us_phone
+
 PHONE = "[phone]"
 EMAIL = "[email]"
 
@@ -32,24 +34,19 @@ _EXTENSION = r"(?:\s*(?:ext\.?|extension|x)\s*\d{1,5}\b)?"
 # Words after a "555-1234"-shaped number that make it a quantity or a range, not a phone.
 _UNITS = r"(?!\s*(?:mg|mcg|ml|kg|g|%|dollars|usd|people|patients|times|minutes|mins|hours)\b)"
 
-_US_PHONE = re.compile(
-    _START
-    + f"(?:\\+?1{_SEP})?"  # country code
-    + f"(?:\\(\\d{{3}}\\)\\s?|\\d{{3}}{_SEP})"  # area code, maybe in parentheses
-    + f"\\d{{3}}{_SEP}\\d{{4}}"
-    + _EXTENSION
-    + _END,
-    re.IGNORECASE,
-)
+# The phone shapes are clinic.phone's (the ones the settings and the data checker use); masking
+# loosens them on purpose: more separators (the dashes above, no-break spaces), an extension,
+# its own start and end guards, and local numbers without area code (below), because what a
+# visitor types must be masked even when it would not be a valid clinic setting, and masking a
+# little too much is harmless where storing a number is not.
+_US_PHONE = re.compile(_START + us_phone(_SEP) + _EXTENSION + _END, re.IGNORECASE)
 # A local number without area code: only with a dash ("249-2580"), since "249.2580" is
 # a decimal and "249 2580" two quantities.
 _LOCAL_PHONE = re.compile(_START + f"\\d{{3}}[{_DASHES}]\\d{{4}}" + _END + _UNITS, re.IGNORECASE)
 # "+" then digit groups; checked afterwards to hold 8 to 15 digits (the E.164 maximum).
 _INTERNATIONAL_PHONE = re.compile(
-    _START + f"\\+\\d{{1,3}}(?:{_SEP}\\(?\\d{{1,5}}\\)?){{1,6}}" + _EXTENSION + _END,
-    re.IGNORECASE,
+    _START + international_phone(_SEP) + _EXTENSION + _END, re.IGNORECASE
 )
-
 _EMAIL = re.compile(r"[\w.%+'-]+@(?:[\w-]+\.)+[^\W\d_]{2,}\b")
 # Written out to dodge spam filters: "jane at gmail dot com", "jane[at]gmail[dot]com".
 _AT = r"(?:\s*[\[({]\s*at\s*[\])}]\s*|\s+at\s+)"
@@ -60,13 +57,9 @@ _SPELLED_EMAIL = re.compile(
 )
 
 
-def _digit_count(text: str) -> int:
-    return sum(character.isdigit() for character in text)
-
-
 def _substitute(pattern: re.Pattern, placeholder: str, text: str, found: List[str]) -> str:
     def replace(match: re.Match) -> str:
-        if pattern is _INTERNATIONAL_PHONE and not 8 <= _digit_count(match.group()) <= 15:
+        if pattern is _INTERNATIONAL_PHONE and not is_international_length(match.group()):
             return match.group()
         found.append(match.group())
         return placeholder

@@ -51,8 +51,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.handoff import phone_button
-from actions.settings import ClinicSettings, SettingsError, load_settings
+from clinic.buttons import phone_button
+from clinic.settings import ClinicSettings, SettingsError, load_settings
 
 logger = logging.getLogger(__name__)
 

@@ -64,14 +64,14 @@ rm -f "$DEPLOY_RUN_DIR/ready" "$DEPLOY_RUN_DIR"/pids/*.pid
 
 command -v "$nginx_bin" >/dev/null || { echo "error: nginx not found (apt-get install nginx)" >&2; exit 1; }
 [ -f "$model" ] || { echo "error: no model at $model (make train)" >&2; exit 1; }
-"$PY" -m actions.settings  # names the broken setting in settings/clinic.yml, if any
+"$PY" -m clinic.settings  # names the broken setting in settings/clinic.yml, if any
 "$PY" deploy/configure.py check
 "$PY" deploy/configure.py render-nginx deploy/nginx.conf.template "$DEPLOY_RUN_DIR/nginx/nginx.conf"
 "$nginx_bin" -t -q -p "$DEPLOY_RUN_DIR/nginx/" -c "$DEPLOY_RUN_DIR/nginx/nginx.conf" \
   -e "$DEPLOY_RUN_DIR/logs/nginx-error.log"
 
 # Only the pages listed in settings/clinic.yml (widget_origins) may call the chat webhook.
-mapfile -t widget_origins < <("$PY" -m actions.settings --widget-origins)
+mapfile -t widget_origins < <("$PY" -m clinic.settings --widget-origins)
 cors=()
 if [ "${#widget_origins[@]}" -gt 0 ]; then cors=(--cors "${widget_origins[@]}"); fi
 

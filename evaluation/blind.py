@@ -116,7 +116,7 @@ def figures(items: List[Item]) -> Figures:
 
 def score(parser: Parser, paths: Sequence[Path]) -> tuple:
     """(figures over all sets, every scored item)."""
-    from clinic_nlp.answers import answer_label
+    from clinic.parse_result import answer_label
 
     all_items: List[Item] = []
     per_file: Dict[str, Dict[str, float]] = {}

@@ -25,9 +25,9 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import yaml
 
-from clinic_nlp.answers import answer_label, ranking_lead, topic_ranking
+from clinic.parse_result import answer_label, ranking_lead, topic_ranking
+from clinic.paths import PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 HELDOUT_DIR = PROJECT_DIR / "tests" / "heldout"
 NLU_HELDOUT_FILES = sorted(HELDOUT_DIR.glob("nlu_heldout*.yml"))
 # Blind sets, once scored, join the dev sets in their own folder (tests/heldout/blind-<date>/).

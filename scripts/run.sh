@@ -6,7 +6,7 @@ cd "$PROJECT_DIR"
 
 scripts/setup.sh
 scripts/train.sh
-"$PY" -m actions.settings  # stops here, naming the setting, if settings/clinic.yml is broken
+"$PY" -m clinic.settings  # stops here, naming the setting, if settings/clinic.yml is broken
 
 # The Rasa HTTP API (/model/parse, /conversations/...) needs this token; the chat webhook
 # does not. Set RASA_AUTH_TOKEN, or one is generated once and kept in var/ (not in git).
@@ -19,7 +19,7 @@ if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
 fi
 
 # Only the pages listed in settings/clinic.yml (widget_origins) may call the Rasa server.
-mapfile -t widget_origins < <("$PY" -m actions.settings --widget-origins)
+mapfile -t widget_origins < <("$PY" -m clinic.settings --widget-origins)
 cors=()
 if [ "${#widget_origins[@]}" -gt 0 ]; then cors=(--cors "${widget_origins[@]}"); fi
 

@@ -6,7 +6,7 @@ cd "$PROJECT_DIR"
 
 # First the staff check: file, line and how to fix for each problem (docs/staff-guide.md).
 "$PY" -m staff_tools.check_data
-"$PY" -m actions.settings
+"$PY" -m clinic.settings
 "$PY" -m clinic_nlp.crisis_rules
 "$PY" -m clinic_nlp.pipeline
 echo "Validating training data, domain, rules and stories ..."

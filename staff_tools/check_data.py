@@ -17,14 +17,15 @@ import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from actions.settings import SettingsError, load_settings
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from clinic.paths import PROJECT_DIR
+from clinic.phone import find_phone_numbers, remove_phone_numbers
+from clinic.settings import SettingsError, load_settings
+from clinic.topics import TOPIC_KEYS, TopicProblem, topic_problems
 
 # With fewer examples than this the model cannot reliably tell a topic or intent from its
 # neighbours (every topic and intent of the project has more than twice as many).
@@ -69,7 +70,6 @@ GUIDE = "docs/staff-guide.md"
 RULE_KEYS = frozenset({"rule", "steps", "condition", "conversation_start",
                        "wait_for_user_input", "metadata"})
 STORY_KEYS = frozenset({"story", "steps", "metadata"})
-TOPIC_KEYS = ("title", "answered_by_article", "related")
 RASA_INTENTS = frozenset({"restart", "back", "out_of_scope", "session_start", "nlu_fallback"})
 RASA_ACTIONS = frozenset({
     "action_listen", "action_restart", "action_session_start", "action_default_fallback",
@@ -84,10 +84,6 @@ _BARE_DOMAIN = re.compile(
     r"\b(?:[a-z0-9-]+\.)+(?:com|org|net|gov|edu|io|co|us|info|health|clinic|biz|app)\b"
     r"(?:/[^\s<>\"'()\[\]]*)?",
     re.IGNORECASE,
-)
-_PHONE = re.compile(
-    r"(?<![\w/])(?:\+?1[\s.\-]?)?\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]?\d{4}(?![\w/])"
-    r"|\+\d[\d\s.\-]{7,}\d"
 )
 # A short number right after "call", "text", "dial"...: "call 311", "text HOME to 741741".
 _DIALLED_NUMBER = re.compile(r"\b(?:call|text|dial|phone|ring|tel)\b(?:\W+\w+){0,4}?\W+(\d{3,6})\b",
@@ -235,6 +231,11 @@ def _seq(node: Optional[Node]) -> List[Node]:
 
 def _get(node: Optional[Node], key: str) -> Optional[Node]:
     return next((value for name, value in _items(node) if name.value == key), None)
+
+
+def _construct(node: Node) -> Any:
+    """The Python value of a node, as `yaml.safe_load` would give it."""
+    return yaml.SafeLoader("").construct_document(node)
 
 
 def _scalars(node: Node) -> Iterator[ScalarNode]:
@@ -451,9 +452,8 @@ class DataChecker:
             return
         self.topics_read = True
         if not isinstance(root, MappingNode):
-            self.add(TOPICS_FILE, _line(root), "expected one 'topic_key:' entry per FAQ topic",
-                     "write each topic as in the file's comments: 'what_is:' then title, "
-                     "answered_by_article and related, indented by two spaces")
+            for problem in topic_problems(_construct(root)):
+                self.add(TOPICS_FILE, _line(root), problem.what, problem.fix)
             return
         for key, value in _items(root):
             self.topics.setdefault(key.value, (_line(key), value))
@@ -629,53 +629,49 @@ class DataChecker:
                          f"{TOPICS_FILE}, like the other topics there")
         for key, (line, entry) in sorted(self.topics.items()):
             self._check_topic_entry(key, line, entry, answers, with_examples)
+        self.check_topic_entries()
 
     def _check_topic_entry(self, key: str, line: int, entry: Node, answers: Dict[str, int],
                            with_examples: Dict[str, Tuple[str, int]]) -> None:
+        # What a valid entry is, clinic.topics says (the action server loads it the same way);
+        # here: what needs the domain and the training data.
         if key not in answers:
             self.add(TOPICS_FILE, line,
                      f"the topic '{key}' has no answer: {DOMAIN_FILE} has no utter_faq/{key}"
                      f"{_did_you_mean(key, list(answers))}",
                      f"add the answer to {DOMAIN_FILE}, correct the spelling, or delete this "
                      "topic here")
-        for setting, _ in _items(entry):
-            if setting.value not in TOPIC_KEYS:
-                self.add(TOPICS_FILE, _line(setting),
-                         f"the topic '{key}' has an unknown setting '{setting.value}'"
-                         f"{_did_you_mean(setting.value, TOPIC_KEYS)}",
-                         f"each topic has only {', '.join(TOPIC_KEYS)}: correct the name or "
-                         "check the indentation of this line")
         title_node = _get(entry, "title")
         title = (_scalar(title_node) or "").strip()
-        if not title:
-            self.add(TOPICS_FILE, _line(title_node or entry),
-                     f"the topic '{key}' has no title (the question its button shows)",
-                     f"add a line 'title: \"...\"' under '{key}:', indented by two spaces")
-        elif key in with_examples:
+        if title and key in with_examples and title_node is not None:
             examples = {comparable(e.text) for e in self.report.examples
                         if e.label == f"{FAQ_INTENT}/{key}"}
-            if comparable(title) not in examples and title_node is not None:
+            if comparable(title) not in examples:
                 self.add(TOPICS_FILE, _line(title_node),
                          f"the title {_quote(title)} is not one of the examples of faq/{key}; "
                          "its button sends exactly this text, so the assistant must know it",
                          f"add '- {title}' to the faq/{key} examples in data/nlu/faq.yml")
-        answered = _get(entry, "answered_by_article")
-        if not _is_bool(answered):
-            self.add(TOPICS_FILE, _line(answered or entry),
-                     f"the topic '{key}' needs 'answered_by_article: true' (the article answers "
-                     "it) or 'answered_by_article: false' (it does not)",
-                     "write true or false, without quotes")
-        related = _get(entry, "related")
-        if related is not None and not isinstance(related, SequenceNode):
-            self.add(TOPICS_FILE, _line(related), f"'related' of '{key}' is not a list",
-                     "write it like 'related: [speed, research]', or 'related: []' for none")
-        for item in _seq(related):
-            name = _scalar(item)
-            if name is not None and name not in self.topics:
-                self.add(TOPICS_FILE, _line(item),
-                         f"the topic '{key}' lists '{name}' as related, but there is no such "
-                         f"topic{_did_you_mean(name, list(self.topics))}",
-                         "correct the spelling or remove it from the list")
+
+    def check_topic_entries(self) -> None:
+        """Each topic entry as clinic.topics requires it, reported at its line."""
+        raw = {key: _construct(entry) for key, (_, entry) in self.topics.items()}
+        for problem in topic_problems(raw):
+            self.add(TOPICS_FILE, self._topic_problem_line(problem), problem.what, problem.fix)
+
+    def _topic_problem_line(self, problem: TopicProblem) -> int:
+        key_line, entry = self.topics.get(problem.key or "", (1, None))
+        if entry is None or problem.setting is None:
+            return key_line
+        pairs = [(name, value) for name, value in _items(entry) if name.value == problem.setting]
+        if not pairs:
+            return _line(entry)
+        name, value = pairs[0]
+        if problem.setting not in TOPIC_KEYS:
+            return _line(name)
+        items = _seq(value)
+        if problem.item is not None and problem.item < len(items):
+            return _line(items[problem.item])
+        return _line(value)
 
     def check_contact_details(self) -> None:
         """Answers must not state phone numbers or web addresses other than the settings'."""
@@ -716,8 +712,8 @@ class DataChecker:
         rest = _URL.sub(" ", text)
         found_urls += [match.group(0).rstrip(".,;:!?") for match in _BARE_DOMAIN.finditer(rest)]
         rest = _BARE_DOMAIN.sub(" ", rest)
-        numbers = [match.group(0).strip() for match in _PHONE.finditer(rest)]
-        rest = _PHONE.sub(" ", rest)
+        numbers = [match.group(0).strip() for match in find_phone_numbers(rest)]
+        rest = remove_phone_numbers(rest)
         numbers += [match.group(1) for match in _DIALLED_NUMBER.finditer(rest)]
         unlisted = [("web address", url, booking_url) for url in found_urls
                     if _normalized_url(url) not in allowed_urls]

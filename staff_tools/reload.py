@@ -21,7 +21,8 @@ from typing import Any, Dict, Optional, Sequence
 
 import requests
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from clinic.paths import PROJECT_DIR
+
 DEFAULT_MODEL = PROJECT_DIR / "models" / "clinic.tar.gz"
 TOKEN_FILE = PROJECT_DIR / "var" / "rasa_auth_token"
 TOKEN_ENV_VAR = "RASA_AUTH_TOKEN"

@@ -24,7 +24,7 @@ from typing import Any, List, Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from actions.settings import SettingsError, load_settings
+from clinic.settings import SettingsError, load_settings
 from staff_tools.tracker_db import (
     URL_ENV_VAR,
     TrackerStoreError,

@@ -38,8 +38,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from actions.settings import SettingsError, load_settings
-from clinic_nlp.answers import chosen_topic, topic_ranking
+from clinic.parse_result import chosen_topic, topic_ranking
+from clinic.paths import PROJECT_DIR
+from clinic.settings import SettingsError, load_settings
 from staff_tools.tracker_db import (
     URL_ENV_VAR,
     TrackerStoreError,
@@ -47,7 +48,6 @@ from staff_tools.tracker_db import (
     safe_address,
 )
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = PROJECT_DIR / "reports" / "review"
 # Under this confidence an answer counts as a guess worth reviewing. The assistant itself
 # answers from 0.5 (intent) and 0.6 (FAQ topic) up (config.yml): 0.7 also lists the answers

@@ -9,9 +9,9 @@ from typing import Any, Dict, Optional
 import pytest
 from rasa_sdk import Tracker
 
-from actions.settings import ClinicSettings, load_settings
+from clinic.paths import PROJECT_DIR
+from clinic.settings import ClinicSettings, load_settings
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 MODEL_PATH = PROJECT_DIR / "models" / "clinic.tar.gz"
 PACIFIC = dt.timezone(dt.timedelta(hours=-8))
 # Tuesday 24 Nov 2026, 10:00 in San Francisco: the phone line is open.

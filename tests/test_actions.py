@@ -10,9 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.crisis import ActionCrisisContact
 from actions.did_you_mean import ActionDidYouMean
-from actions.faq_follow_up import ActionFaqFollowUp, load_faq_topics
+from actions.faq_follow_up import ActionFaqFollowUp
 from actions.handoff import ActionHandoff
-from actions.settings import ClinicSettings
+from clinic.settings import ClinicSettings
+from clinic.topics import load_topics
 from tests.conftest import SATURDAY, TUESDAY_MORNING, make_tracker
 
 BOOKING = "https://booking.clinic.test/consultation"
@@ -202,7 +203,7 @@ def test_every_faq_topic_in_the_domain_is_listed_with_a_title() -> None:
 
     domain = yaml.safe_load((PROJECT_DIR / "domain.yml").read_text())
     keys = {name.split("/", 1)[1] for name in domain["responses"] if name.startswith("utter_faq/")}
-    topics = load_faq_topics()
+    topics = load_topics().as_dicts()
     assert set(topics) == keys
     assert all(topic["title"] for topic in topics.values())
     assert all(set(topic["related"]) <= keys for topic in topics.values())

@@ -18,7 +18,7 @@ from typing import Dict, Iterator, List
 import pytest
 import requests
 
-from actions.settings import load_settings
+from clinic.settings import load_settings
 from staff_tools import review
 from tests.conftest import MODEL_PATH, PROJECT_DIR
 from tests.test_end_to_end import TOKEN, Servers, free_port, links, texts

@@ -15,7 +15,7 @@ import requests
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from actions.settings import load_settings
+from clinic.settings import load_settings
 from clinic_server.rest_channel import ChannelConfigError, Limits, SlidingWindowLimiter, clean_text
 from tests.conftest import MODEL_PATH, PROJECT_DIR
 from tests.test_end_to_end import BOOKING_URL, TOKEN, Servers, texts, visitor

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.settings import SettingsError, load_settings
+from clinic.settings import SettingsError, load_settings
 from tests.conftest import PROJECT_DIR, SATURDAY, SETTINGS_TEXT, TUESDAY_MORNING
 
 

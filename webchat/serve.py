@@ -115,7 +115,7 @@ def main(argv: Optional[list] = None) -> int:
                         help="the Rasa server's base URL, as the visitor's browser reaches it")
     args = parser.parse_args(argv)
 
-    from actions.settings import SettingsError, load_settings
+    from clinic.settings import SettingsError, load_settings
 
     try:
         settings = load_settings()

@@ -4,7 +4,7 @@ The file is `settings/clinic.yml`, or the path in the `CLINIC_SETTINGS` environm
 Every problem is reported as a `SettingsError` that names the setting, so the action server
 fails at start-up with a message staff can act on instead of sending broken replies.
 
-    python -m actions.settings      # check the file, print the settings and any warnings
+    python -m clinic.settings       # check the file, print the settings and any warnings
 """
 
 from __future__ import annotations
@@ -14,24 +14,28 @@ import os
 import re
 import sys
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parent.parent / "settings" / "clinic.yml"
+from clinic.paths import CLINIC_SETTINGS_FILE
+from clinic.phone import is_phone_number
+
+DEFAULT_SETTINGS_FILE = CLINIC_SETTINGS_FILE
 SETTINGS_ENV_VAR = "CLINIC_SETTINGS"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 PLACEHOLDER_HOSTS = {"example.com", "www.example.com", "example.org", "example.net"}
 DEFAULT_RETENTION_DAYS = 30  # docs/privacy.md explains the choice
 MAX_RETENTION_DAYS = 3650
 
-_PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ()\-.]{6,}[0-9]$")
 _HOURS_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
 OpeningHours = Dict[str, Optional[Tuple[dt.time, dt.time]]]
+Clock = Callable[[], dt.datetime]
 
 
 class SettingsError(ValueError):
@@ -68,6 +72,18 @@ class ClinicSettings:
         hours = self.opening_hours[WEEKDAYS[local.weekday()]]
         return hours is not None and hours[0] <= local.time() < hours[1]
 
+    def next_opening(self, moment: dt.datetime) -> Optional[str]:
+        """'today at 09:00', 'tomorrow at 09:00' or 'Monday at 09:00'; None if it never opens."""
+        local = moment.astimezone(self.time_zone)
+        for days_ahead in range(0, 8):
+            day = local + dt.timedelta(days=days_ahead)
+            hours = self.opening_hours[WEEKDAYS[day.weekday()]]
+            if hours is None or (days_ahead == 0 and local.time() >= hours[0]):
+                continue
+            when = {0: "today", 1: "tomorrow"}.get(days_ahead, WEEKDAYS[day.weekday()].title())
+            return f"{when} at {hours[0]:%H:%M}"
+        return None
+
     def warnings(self) -> List[str]:
         """Problems that do not stop the assistant but that staff should fix."""
         if self.booking_url_is_placeholder:
@@ -85,7 +101,7 @@ def _require(raw: Mapping[str, Any], key: str, source: Path, name: str = "") -> 
 
 
 def _parse_phone(value: Any, source: Path) -> str:
-    if not isinstance(value, str) or not _PHONE_PATTERN.match(value.strip()):
+    if not isinstance(value, str) or not is_phone_number(value.strip()):
         raise SettingsError(
             f"{source}: setting 'phone' is malformed ({value!r}); write it like \"415-249-2580\""
         )
@@ -196,6 +212,21 @@ def load_settings(path: Optional[Path] = None) -> ClinicSettings:
         widget_origins=_parse_widget_origins(raw.get("widget_origins"), source),
         retention_days=_parse_retention_days(raw.get("retention_days"), source),
     )
+
+
+@cache
+def _load_once(path: Path) -> ClinicSettings:
+    return load_settings(path)
+
+
+def current_settings() -> ClinicSettings:
+    """The settings in use, read once per settings file (for long-running servers)."""
+    return _load_once(settings_path())
+
+
+def utc_now() -> dt.datetime:
+    """The current time, time-zone aware (the default clock of whatever checks the hours)."""
+    return dt.datetime.now(dt.timezone.utc)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -1,0 +1,78 @@
+"""What the replies that lead to the clinic contain (SPEC section 4), as plain data.
+
+The handoff: a sentence, a booking link and a tel: link, phone first when the visitor asked
+for a person and the line is open. And the line that keeps 988 in reach: after a crisis
+message (`crisis_mode`), or when the message carried a weaker risk signal (the crisis
+detector's `crisis_kind: check_in`), a reply adds a domain response naming 988 and offers
+no booking.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable, List, Optional
+
+from clinic.buttons import Button, booking_link_button, phone_button
+from clinic.settings import ClinicSettings
+
+# The domain response (domain.yml) that keeps 988 in reach after a crisis message.
+CRISIS_REMINDER = "utter_crisis_reminder"
+# The one line naming 988 added to a reply when the message carried a weaker risk signal.
+CHECK_IN_LINE = "utter_check_in"
+# Set on a message by the crisis detector (clinic_nlp/crisis_detector.py).
+CRISIS_KIND_ENTITY = "crisis_kind"
+CHECK_IN = "check_in"
+
+
+def is_check_in(crisis_kinds: Iterable[Optional[str]]) -> bool:
+    """The message's `crisis_kind` values include the check-in tier (a weaker risk signal)."""
+    return CHECK_IN in crisis_kinds
+
+
+def risk_line(crisis_mode: bool, crisis_kinds: Iterable[Optional[str]]) -> Optional[str]:
+    """The domain response naming 988 that a reply must add, or None."""
+    if crisis_mode:
+        return CRISIS_REMINDER
+    return CHECK_IN_LINE if is_check_in(crisis_kinds) else None
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A reply that hands the visitor to the clinic."""
+
+    text: str
+    buttons: List[Button]
+
+
+def build_handoff(
+    settings: ClinicSettings,
+    moment: dt.datetime,
+    phone_first: bool,
+    condition: Optional[str] = None,
+) -> Handoff:
+    """Compose the handoff: phone first when asked for a person and the line is open."""
+    phone, booking = phone_button(settings), booking_link_button(settings)
+    zone = moment.astimezone(settings.time_zone).tzname()
+    about = f" about {condition}" if condition else ""
+    if not settings.is_open(moment):
+        reopens = settings.next_opening(moment)
+        reopening = f" It opens again {reopens} ({zone})." if reopens else ""
+        text = (
+            f"Our phone line is closed right now.{reopening} You can book a consultation "
+            f"online at any time, or call us at {settings.phone} when we're open."
+        )
+        buttons = [booking, phone]
+    elif phone_first:
+        text = (
+            f"To talk with someone at the clinic{about}, call us at {settings.phone}. "
+            "You can also book a consultation online."
+        )
+        buttons = [phone, booking]
+    else:
+        text = (
+            f"You can book a consultation{about} online at a time that suits you, or call "
+            f"us at {settings.phone}."
+        )
+        buttons = [booking, phone]
+    return Handoff(text=text, buttons=buttons)
