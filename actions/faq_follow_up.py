@@ -11,17 +11,12 @@ from clinic.buttons import booking_quick_reply, phone_button, topic_quick_reply
 from clinic.parse_result import topic_key
 from clinic.replies import CRISIS_KIND_ENTITY, build_handoff, risk_line
 from clinic.settings import ClinicSettings, Clock, current_settings, utc_now
-from clinic.topics import FaqTopics, current_topics, load_topics
+from clinic.topics import FaqTopics, current_topics
 
 OFFER_TO_BOOK = (
     "Would you like to book a consultation to talk about whether it could help you? "
     "You can also ask me about a related topic."
 )
-
-
-def load_faq_topics() -> Dict[str, Dict[str, Any]]:
-    """Shim for tests/test_heldout_evaluation.py (not ours to edit): use clinic.topics."""
-    return load_topics().as_dicts()
 
 
 class ActionFaqFollowUp(Action):

@@ -26,9 +26,9 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from clinic.paths import PROJECT_DIR
 from clinic_nlp.negation import AFFIRMED, context_of
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 CRISIS_PATTERNS_FILE = PROJECT_DIR / "patterns" / "crisis.yml"
 CRISIS_INTENT = "crisis"
 GAP = "*"  # in a phrase: up to GAP_LENGTH words of any kind

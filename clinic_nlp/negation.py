@@ -1,4 +1,4 @@
-"""Is a crisis phrase said of the visitor now, denied, or of the past?
+"""Whether a crisis phrase is said of the visitor now, denied, or told of the past.
 
 "I don't want to die, I want to feel like myself again" and "I used to self harm as a teen,
 haven't in years" contain crisis phrases, but neither says the writer is in danger now. Both
@@ -33,7 +33,8 @@ NEGATIONS = frozenset({
 SCOPE_WORDS = frozenset({
     "i", "'m", "am", "be", "been", "being", "'ll", "will", "would", "'d", "do", "did",
     "gonna", "going", "go", "to", "want", "wanna", "plan", "planning", "intend", "intending",
-    "wish", "have", "having", "had", "has", "plans", "intent", "desire", "any", "thought", "thoughts", "thinking", "think", "of", "about",
+    "wish", "have", "having", "had", "has", "plans", "intent", "desire", "any", "thought",
+    "thoughts", "thinking", "think", "of", "about",
     "feel", "feeling", "urge", "urges", "intention", "intentions", "anything", "like", "try",
     "trying", "ever", "actively", "currently",
     # Spanish

@@ -201,7 +201,8 @@ def rule_flags(examples: List[Example]) -> List[bool]:
     from clinic_nlp.crisis_rules import CRISIS_PATTERNS_FILE, CrisisMatcher
     from clinic_nlp.negation import AFFIRMED
 
-    matcher = CrisisMatcher.from_file(CRISIS_PATTERNS_FILE, str(PROJECT_DIR / "build/spacy/clinic_en"))
+    matcher = CrisisMatcher.from_file(
+        CRISIS_PATTERNS_FILE, str(PROJECT_DIR / "build" / "spacy" / "clinic_en"))
     return [any(m.context == AFFIRMED for m in matcher.matches(e.text)) for e in examples]
 
 

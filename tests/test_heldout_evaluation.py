@@ -70,13 +70,13 @@ def test_ordinary_questions_are_rarely_flagged_as_crisis(report: Report) -> None
 
 
 def test_every_topic_button_gets_its_own_answer(parser: Parser) -> None:
-    from actions.faq_follow_up import load_faq_topics
+    from clinic.topics import load_topics
     from evaluation.heldout import label_of
 
     wrong = {
-        key: label_of(parser.parse(topic["title"]))[0]
-        for key, topic in load_faq_topics().items()
-        if label_of(parser.parse(topic["title"]))[0] != f"faq/{key}"
+        key: label_of(parser.parse(topic.title))[0]
+        for key, topic in load_topics().items()
+        if label_of(parser.parse(topic.title))[0] != f"faq/{key}"
     }
     assert wrong == {}
 
