@@ -61,6 +61,10 @@ ENTITY = "crisis_kind"
 CHECK_IN = "check_in"
 EMERGENCY_RULE_GROUP = "medical_emergency"
 KIND_METADATA = "crisis_kind"
+# A denied or past crisis phrase is set aside only while the intent classifier's probability
+# of a crisis stays under this: over it, the phrase is more likely one whose crisis meaning
+# comes with the negation ("wouldn't mind if I got a terminal diagnosis").
+DENIAL_TRUSTED_BELOW = 0.9
 
 
 def crisis_label(message: Message) -> str:
@@ -148,6 +152,8 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
         **kwargs: Any,
     ) -> SemanticCrisisDetector:
         """The detector stored at training time."""
+        # lingua loads its language models on first use: not on a visitor's first crisis.
+        is_spanish("warming up the language models")
         model = load_or_none(model_storage, resource, MODEL_FILE)
         if model is None:
             logger.warning("The crisis detector was not trained; only the rule layer runs.")
@@ -184,13 +190,18 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
         """Decide crisis, check-in or neither; set intent and `crisis_kind` accordingly."""
         for message in messages:
             rule = message.get(RULE_KEY) or {}
-            set_aside = rule.get("context", AFFIRMED) != AFFIRMED
+            # Every crisis phrase denied or past, and the intent classifier not sure of a crisis
+            # ("I don't see myself here by christmas" denies nothing: its phrase is the crisis).
+            set_aside = (
+                rule.get("context", AFFIRMED) != AFFIRMED
+                and float(rule.get("classifier_crisis_confidence") or 0.0) < DENIAL_TRUSTED_BELOW
+            )
             score = self.score(message, rule.get("set_aside") or [] if set_aside else [])
             classifier = (
                 float(rule.get("classifier_crisis_confidence") or 0.0) if rule
                 else classifier_crisis_confidence(message)
             )
-            if set_aside:  # every crisis phrase denied or past: only the rest of it counts
+            if set_aside:  # only the rest of the message counts
                 risk = score.risk if score else 0.0
                 tier = CRISIS if risk >= float(self._config["crisis_threshold"]) else CHECK_IN
             else:

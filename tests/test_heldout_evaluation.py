@@ -52,17 +52,17 @@ def test_the_sets_once_blind_keep_their_floors(parser: Parser) -> None:
     from evaluation.blind import score
     from evaluation.heldout import DEV_SET_FILES
 
-    # A little under the figures on 2026-12-02 (1,940 messages: 96.0%, 2.8%, 90.3%, 97.7%,
-    # 99.7%, 0.7%, 9.3%).
+    # A little under the figures on 2026-12-06 (3,860 messages of rounds 1-5: 96.1%, 2.3%,
+    # 92.0%, 97.3%, 99.6%, 0.7%, 6.8%).
     figures, _ = score(parser, DEV_SET_FILES)
-    assert figures.messages >= 1900
+    assert figures.messages >= 3800
     assert figures.in_scope_right >= 0.94
     assert figures.wrong_faq_answers <= 0.035
-    assert figures.off_topic_handled >= 0.87
-    assert figures.crisis_full_reply >= 0.96
+    assert figures.off_topic_handled >= 0.90
+    assert figures.crisis_full_reply >= 0.965
     assert figures.crisis_full_or_check_in >= 0.99
     assert figures.ordinary_full_crisis <= 0.01
-    assert figures.negatives_full_crisis <= 0.12
+    assert figures.negatives_full_crisis <= 0.08
 
 
 def test_ordinary_questions_are_rarely_flagged_as_crisis(report: Report) -> None:
