@@ -20,10 +20,9 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
 from clinic.paths import CLINIC_SETTINGS_FILE
 from clinic.phone import is_phone_number
+from clinic.yaml_file import read_yaml
 
 DEFAULT_SETTINGS_FILE = CLINIC_SETTINGS_FILE
 SETTINGS_ENV_VAR = "CLINIC_SETTINGS"
@@ -196,12 +195,7 @@ def settings_path() -> Path:
 def load_settings(path: Optional[Path] = None) -> ClinicSettings:
     """Read and check the settings file; raise `SettingsError` naming what is wrong."""
     source = path or settings_path()
-    try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise SettingsError(f"{source}: settings file not found") from error
-    except yaml.YAMLError as error:
-        raise SettingsError(f"{source}: not valid YAML: {error}") from error
+    raw = read_yaml(source, SettingsError, "settings file")
     if not isinstance(raw, dict):
         raise SettingsError(f"{source}: expected settings such as 'phone: ...'")
     return ClinicSettings(

@@ -19,9 +19,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-import yaml
-
 from clinic.paths import FAQ_TOPICS_FILE
+from clinic.yaml_file import read_yaml
 
 TOPIC_KEYS = ("title", "answered_by_article", "related")
 
@@ -166,13 +165,7 @@ def parse_topics(raw: Any, source: Path = FAQ_TOPICS_FILE) -> FaqTopics:
 
 def load_topics(path: Path = FAQ_TOPICS_FILE) -> FaqTopics:
     """Read and check settings/faq_topics.yml; raise `TopicsError` naming what is wrong."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise TopicsError(f"{path}: FAQ topics file not found") from error
-    except yaml.YAMLError as error:
-        raise TopicsError(f"{path}: not valid YAML: {error}") from error
-    return parse_topics(raw, path)
+    return parse_topics(read_yaml(path, TopicsError, "FAQ topics file"), path)
 
 
 @cache

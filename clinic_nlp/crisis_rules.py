@@ -27,6 +27,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic.paths import PROJECT_DIR
+from clinic.yaml_file import read_yaml
 from clinic_nlp.negation import AFFIRMED, context_of
 
 CRISIS_PATTERNS_FILE = PROJECT_DIR / "patterns" / "crisis.yml"
@@ -43,12 +44,7 @@ class CrisisPatternError(ValueError):
 
 def read_crisis_phrases(path: Path = CRISIS_PATTERNS_FILE) -> Dict[str, List[str]]:
     """Read `group name -> phrases`, checking the shape; raise `CrisisPatternError`."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise CrisisPatternError(f"{path}: crisis patterns file not found") from error
-    except yaml.YAMLError as error:
-        raise CrisisPatternError(f"{path}: not valid YAML: {error}") from error
+    data = read_yaml(path, CrisisPatternError, "crisis patterns file")
     if not isinstance(data, dict) or not data:
         raise CrisisPatternError(f"{path}: expected groups such as 'suicide:' with phrases")
     data = {group: phrases for group, phrases in data.items() if group != SPELLINGS_KEY}

@@ -14,9 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
-import yaml
-
 from clinic.paths import PROJECT_DIR
+from clinic.yaml_file import read_yaml
 
 PATTERNS_DIR = PROJECT_DIR / "patterns"
 ENTITY_PATTERNS_FILE = PATTERNS_DIR / "entities.yml"
@@ -32,12 +31,7 @@ class PatternFileError(ValueError):
 
 def load_entity_patterns(path: Path = ENTITY_PATTERNS_FILE) -> List[Dict[str, Any]]:
     """Read `label -> canonical name -> phrases` into spaCy EntityRuler patterns."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise PatternFileError(f"{path}: file not found") from error
-    except yaml.YAMLError as error:
-        raise PatternFileError(f"{path}: not valid YAML: {error}") from error
+    data = read_yaml(path, PatternFileError)
     if not isinstance(data, dict):
         raise PatternFileError(f"{path}: expected entity labels such as 'condition:' at the top")
     patterns = []
