@@ -20,6 +20,9 @@ validate: install  ## Check settings, patterns and training data
 run:  ## Set up, train if needed, start the action server and the Rasa server
 	scripts/run.sh
 
+check:  ## Quick tier: lint, data checks, unit tests (no training, no servers; under a minute)
+	scripts/check.sh
+
 test:  ## Set up, train if needed, and run every test
 	scripts/test.sh
 
@@ -58,4 +61,4 @@ lock: install  ## Re-pin every package in constraints.txt after editing requirem
 clean:  ## Remove trained models, built pipeline and reports (keeps .venv and var/)
 	rm -rf models build reports results .rasa
 
-.PHONY: help install pipeline train validate run test evaluate cross-validate lint lock clean review reload forget-old test-scale-out benchmark
+.PHONY: help install pipeline train validate run check test evaluate cross-validate lint lock clean review reload forget-old test-scale-out benchmark

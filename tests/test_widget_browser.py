@@ -281,9 +281,17 @@ def test_a_visitor_in_crisis_on_a_phone_gets_one_tap_links_to_the_crisis_lines(
     # The crisis lines first, one tap each; the clinic's own phone last.
     assert hrefs[:4] == ["tel:988", "sms:988", "sms:741741?&body=HOME", "tel:911"], hrefs
     assert hrefs[-1] == PHONE_LINK, hrefs
-    for i in range(4):  # a tap opens the dialer or messages app, not a page of ours
+    # A tap lands on the link itself (the phone then opens its dialer or messages app, which
+    # a headless browser has not: the navigation is caught here, so taps cannot hang).
+    page.evaluate("""() => { window.tapped = [];
+        document.addEventListener('click', (event) => {
+            const link = event.target.closest('a');
+            if (link) { window.tapped.push(link.getAttribute('href')); event.preventDefault(); }
+        }, true); }""")
+    for i in range(4):
         expect(links.nth(i)).not_to_have_attribute("target", "_blank")
-        links.nth(i).tap(no_wait_after=True, timeout=5_000)
+        links.nth(i).tap(timeout=5_000)
+    assert page.evaluate("() => window.tapped") == hrefs[:4]
     expect(page.get_by_label("Type your message")).to_be_visible()
     page.context.close()
 
