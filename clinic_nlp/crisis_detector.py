@@ -38,7 +38,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, META
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from clinic_nlp.crisis_rules import CRISIS_INTENT
+from clinic_nlp.crisis_rules import CRISIS_INTENT, classifier_crisis_confidence
 from clinic_nlp.crisis_rules import PARSE_KEY as RULE_KEY
 from clinic_nlp.language import is_english, is_spanish
 from clinic_nlp.negation import AFFIRMED
@@ -96,6 +96,7 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
             "crisis_threshold": 0.5,
             "check_in_threshold": 0.2,
             "rule_threshold": 0.2,
+            "classifier_threshold": 0.5,
             "C": 0.5,
             "embedding_weight": 1.5,
             "model_path": DEFAULT_MODEL_PATH,
@@ -208,6 +209,8 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
                 risk = max(score.risk if score else 0.0, classifier)
                 tier = self.tier(
                     risk, bool(rule), rule_is_certain(message.get(TEXT) or "", rule))
+                if classifier >= float(self._config["classifier_threshold"]):
+                    tier = CRISIS  # the intent classifier on its own is this sure
             if tier == CRISIS:
                 emergency = rule.get("group") == EMERGENCY_RULE_GROUP or bool(
                     score and score.emergency
@@ -281,15 +284,6 @@ def rule_is_certain(text: str, rule: Dict[str, Any]) -> bool:
     The sentence model is English; Italian or Tagalog crisis phrases are the rule layer's.
     """
     return bool(rule) and not is_english(text)
-
-
-def classifier_crisis_confidence(message: Message) -> float:
-    """The intent classifier's probability of `crisis` (it learns the same examples)."""
-    return max(
-        (float(entry.get("confidence") or 0.0) for entry in message.get(INTENT_RANKING_KEY) or []
-         if entry.get("name") == CRISIS_INTENT),
-        default=0.0,
-    )
 
 
 def _add_entity(message: Message, kind: str) -> None:

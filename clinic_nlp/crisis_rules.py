@@ -28,6 +28,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic.paths import PROJECT_DIR
 from clinic.yaml_file import read_yaml
+from clinic_nlp.intent_classifier import SET_APART_KEY
 from clinic_nlp.negation import AFFIRMED, context_of
 
 CRISIS_PATTERNS_FILE = PROJECT_DIR / "patterns" / "crisis.yml"
@@ -246,12 +247,7 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
                 continue
             match = next((m for m in found if m.context == AFFIRMED), found[0])
             classifier_intent = (message.get(INTENT) or {}).get("name")
-            classifier_crisis = next(
-                (float(entry.get("confidence") or 0.0)
-                 for entry in message.get(INTENT_RANKING_KEY) or []
-                 if entry.get("name") == CRISIS_INTENT),
-                0.0,
-            )
+            classifier_crisis = classifier_crisis_confidence(message)
             ranking = [
                 entry
                 for entry in message.get(INTENT_RANKING_KEY) or []
@@ -272,6 +268,22 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
                 add_to_output=True,
             )
         return messages
+
+
+def classifier_crisis_confidence(message: Message) -> float:
+    """The intent classifier's probability of `crisis` (it learns the same examples).
+
+    Set apart from its ranking (clinic_nlp.intent_classifier, `set_apart`) when the crisis
+    detector decides the intent, else read from the ranking.
+    """
+    set_apart = message.get(SET_APART_KEY) or {}
+    if CRISIS_INTENT in set_apart:
+        return float(set_apart[CRISIS_INTENT])
+    return max(
+        (float(entry.get("confidence") or 0.0) for entry in message.get(INTENT_RANKING_KEY) or []
+         if entry.get("name") == CRISIS_INTENT),
+        default=0.0,
+    )
 
 
 def main(argv: List[str]) -> int:

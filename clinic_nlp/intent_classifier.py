@@ -45,6 +45,8 @@ from clinic_nlp.text_models import IntentModel, Ranked, split_answer
 
 logger = logging.getLogger(__name__)
 MODEL_FILE = "intent_model.joblib"
+# In the parse result: the probabilities of the intents another component decides.
+SET_APART_KEY = "set_apart"
 RANKING_LENGTH = 10
 
 
@@ -71,8 +73,13 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        """The retrieval intent, the SVM's C, and the sentence vector's weight."""
-        return {"retrieval_intent": "faq", "C": 0.5, "embedding_weight": 1.5}
+        """The retrieval intent, the SVM's C, the sentence vector's weight, and `set_apart`.
+
+        `set_apart`: intents left out of the ranking because a later component decides them
+        (the crisis detector decides `crisis`); their probabilities go to the parse key
+        `set_apart`.
+        """
+        return {"retrieval_intent": "faq", "C": 0.5, "embedding_weight": 1.5, "set_apart": []}
 
     def __init__(
         self,
@@ -148,9 +155,14 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
                 continue
             vector = sentence_vector_or_zeros(message)[None, :]
             proba = self._model.predict_proba([message.get(TEXT)], vector)[0]
+            set_apart = list(self._config["set_apart"])
             intents, topics = split_answer(
-                self._model.labels, proba, self._config["retrieval_intent"]
+                self._model.labels, proba, self._config["retrieval_intent"], set_apart
             )
+            message.set(SET_APART_KEY, {
+                label: round(float(p), 4)
+                for label, p in zip(self._model.labels, proba, strict=True) if label in set_apart
+            }, add_to_output=True)
             self._set_intent(message, intents)
             if topics:
                 self._set_topic(message, topics)

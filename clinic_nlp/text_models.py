@@ -194,13 +194,21 @@ class Ranked:
 
 
 def split_answer(
-    labels: Sequence[str], proba: np.ndarray, retrieval_intent: str = "faq"
+    labels: Sequence[str], proba: np.ndarray, retrieval_intent: str = "faq",
+    set_apart: Sequence[str] = (),
 ) -> tuple:
     """(intent ranking, topic ranking) from one row of `IntentModel` probabilities.
 
     The intent `faq` gets the sum of its topics' probabilities; each topic's confidence is
     its share of that sum, so "which topic, given it is an FAQ question" reads on its own.
+    Labels in `set_apart` (decided by another component) are left out, the rest renormalised:
+    the answer a message needs if it is not one of them.
     """
+    kept = [i for i, label in enumerate(labels) if label not in set_apart]
+    if len(kept) < len(labels):
+        total = float(proba[kept].sum())
+        labels = [labels[i] for i in kept]
+        proba = proba[kept] / total if total > 0 else proba[kept]
     prefix = f"{retrieval_intent}/"
     topics = [
         (label, float(p)) for label, p in zip(labels, proba, strict=True)

@@ -89,7 +89,7 @@ def dev_examples() -> List[Example]:
 class Scorer:
     """Fits both models on some examples and scores others, with cached sentence vectors."""
 
-    def __init__(self, config: Dict[str, Dict[str, float]]) -> None:
+    def __init__(self, config: Dict[str, Dict[str, Any]]) -> None:
         from clinic_nlp.sentence_embeddings import EmbeddingCache, shared_encoder
 
         self._cache = EmbeddingCache(
@@ -129,7 +129,8 @@ class Scorer:
         crisis_column = intent.labels.index("crisis")
         for row in proba:
             classifier_crisis.append(float(row[crisis_column]))
-            intents, topics = split_answer(intent.labels, row)
+            intents, topics = split_answer(
+                intent.labels, row, set_apart=intent_config.get("set_apart") or [])
             gap = intents[0].confidence - (intents[1].confidence if len(intents) > 1 else 0.0)
             label = topics[0].name if intents[0].name == "faq" and topics else intents[0].name
             answers.append((label, intents[0].confidence, topics[0].confidence if topics else 1.0,
@@ -249,7 +250,7 @@ def _rate(count: int, total: int) -> float:
     return round(count / total, 4) if total else 0.0
 
 
-def configured() -> Dict[str, Dict[str, float]]:
+def configured() -> Dict[str, Dict[str, Any]]:
     """The two classifiers' and the fallback's settings in config.yml, with defaults."""
     import yaml
 
