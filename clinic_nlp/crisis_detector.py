@@ -209,8 +209,9 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
                 risk = max(score.risk if score else 0.0, classifier)
                 tier = self.tier(
                     risk, bool(rule), rule_is_certain(message.get(TEXT) or "", rule))
-                if classifier >= float(self._config["classifier_threshold"]):
-                    tier = CRISIS  # the intent classifier on its own is this sure
+                if (classifier >= float(self._config["classifier_threshold"]) and score
+                        and score.risk >= float(self._config["check_in_threshold"])):
+                    tier = CRISIS  # the intent classifier this sure, the detector not silent
             if tier == CRISIS:
                 emergency = rule.get("group") == EMERGENCY_RULE_GROUP or bool(
                     score and score.emergency
