@@ -52,10 +52,10 @@ def test_the_sets_once_blind_keep_their_floors(parser: Parser) -> None:
     from evaluation.blind import score
     from evaluation.heldout import DEV_SET_FILES
 
-    # A little under the figures on 2026-12-06 (4,520 messages of rounds 1-6: 95.7%, 2.6%,
-    # 92.2%, 97.4%, 99.6%, 0.7%, 6.5%).
+    # A little under the figures on 2026-12-06 (5,140 messages of rounds 1-7: 95.4%, 2.6%,
+    # 92.2%, 97.4%, 99.6%, 0.8%, 6.5%).
     figures, _ = score(parser, DEV_SET_FILES)
-    assert figures.messages >= 4500
+    assert figures.messages >= 5100
     assert figures.in_scope_right >= 0.94
     assert figures.wrong_faq_answers <= 0.035
     assert figures.off_topic_handled >= 0.90
