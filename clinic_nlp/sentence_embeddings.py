@@ -99,7 +99,8 @@ class SentenceEncoder:
             if text in self._recent:
                 vectors[i] = self._recent[text]
         todo.sort(key=lambda i: len(texts[i]))
-        for batch in self._batches(todo, [len(text) for text in texts]):
+        for start in range(0, len(todo), self._batch_size):
+            batch = todo[start:start + self._batch_size]
             vectors[batch] = self._embed_batch([texts[i] for i in batch])
         if remember:
             for i in todo:
@@ -107,21 +108,6 @@ class SentenceEncoder:
             while len(self._recent) > 256:
                 self._recent.popitem(last=False)
         return vectors
-
-
-    def _batches(self, order: List[int], lengths: List[int]) -> List[List[int]]:
-        """Texts (indices sorted by length) in batches of similar length.
-
-        Every text of a batch is padded to its longest: a long message and its short
-        sentences go in two calls rather than one padded to the message's length.
-        """
-        batches: List[List[int]] = []
-        for i in order:
-            if (not batches or len(batches[-1]) >= self._batch_size
-                    or lengths[i] > 2 * lengths[batches[-1][0]] + 40):
-                batches.append([])
-            batches[-1].append(i)
-        return batches
 
 
 def model_version(model_path: str) -> str:
