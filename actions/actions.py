@@ -14,14 +14,15 @@ from typing import Optional, Type
 
 from actions.crisis import ActionCrisisContact
 from actions.did_you_mean import ActionDidYouMean
-from actions.faq_follow_up import ActionFaqFollowUp
+from actions.faq_follow_up import ActionFaqFollowUp, ActionFaqPhoneOnly
 from actions.handoff import ActionHandoff
 from clinic.paths import FAQ_TOPICS_FILE
 from clinic.settings import SettingsError, load_settings, settings_path
 from clinic.topics import TopicsError, current_topics
 
 __all__ = [
-    "ActionCrisisContact", "ActionDidYouMean", "ActionFaqFollowUp", "ActionHandoff",
+    "ActionCrisisContact", "ActionDidYouMean", "ActionFaqFollowUp", "ActionFaqPhoneOnly",
+    "ActionHandoff",
     "StartUpError", "check_settings_at_start_up",
 ]
 

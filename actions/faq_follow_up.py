@@ -9,9 +9,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from clinic.buttons import booking_quick_reply, phone_button, topic_quick_reply
 from clinic.parse_result import topic_key
-from clinic.replies import CRISIS_KIND_ENTITY, build_handoff, risk_line
+from clinic.replies import CRISIS_KIND_ENTITY, build_handoff, check_in_line
 from clinic.settings import ClinicSettings, Clock, current_settings, utc_now
-from clinic.topics import FaqTopics, current_topics
+from clinic.topics import FaqTopics, Topic, current_topics
 
 OFFER_TO_BOOK = (
     "Would you like to book a consultation to talk about whether it could help you? "
@@ -20,7 +20,11 @@ OFFER_TO_BOOK = (
 
 
 class ActionFaqFollowUp(Action):
-    """After an FAQ answer: hand off where the article is silent, else offer to book."""
+    """After an FAQ answer: hand off where the article is silent, else offer to book.
+
+    With a weaker risk signal in the message (`crisis_kind: check_in`): no offer to book, the
+    clinic's phone where the article is silent, and the line naming 988.
+    """
 
     def __init__(
         self,
@@ -36,34 +40,57 @@ class ActionFaqFollowUp(Action):
         """The action's name in the domain."""
         return "action_faq_follow_up"
 
+    def _topic(self, tracker: Tracker) -> Optional[Topic]:
+        topics = self._topics or current_topics()
+        return topics.get(topic_key(tracker.latest_message) or "")
+
+    def _phone_if_unanswered(
+        self, dispatcher: CollectingDispatcher, topic: Optional[Topic]
+    ) -> None:
+        if topic is None or not topic.answered_by_article:
+            settings = self._settings or current_settings()
+            dispatcher.utter_message(
+                text=f"The clinic's team can answer that at {settings.phone}.",
+                buttons=[phone_button(settings)],
+            )
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         """Send the follow-up for the topic just answered."""
-        settings = self._settings or current_settings()
-        topics = self._topics or current_topics()
-        topic = topics.get(topic_key(tracker.latest_message) or "")
-        line = risk_line(
-            bool(tracker.get_slot("crisis_mode")),
-            tracker.get_latest_entity_values(CRISIS_KIND_ENTITY),
-        )
+        topic = self._topic(tracker)
+        line = check_in_line(tracker.get_latest_entity_values(CRISIS_KIND_ENTITY))
         if line:
-            # After a crisis message, or with a weaker risk signal in this one: no booking
-            # pitch, and 988 stays in reach.
-            if topic is None or not topic.answered_by_article:
-                dispatcher.utter_message(
-                    text=f"The clinic's team can answer that at {settings.phone}.",
-                    buttons=[phone_button(settings)],
-                )
+            self._phone_if_unanswered(dispatcher, topic)
             dispatcher.utter_message(response=line)
         elif topic is None or not topic.answered_by_article:
             handoff = build_handoff(
-                settings, self._clock(), phone_first=False,
+                self._settings or current_settings(), self._clock(), phone_first=False,
                 condition=tracker.get_slot("condition"),
             )
             dispatcher.utter_message(text=handoff.text, buttons=handoff.buttons)
         else:
+            topics = self._topics or current_topics()
             related = [topic_quick_reply(topics[other]) for other in topic.related]
             dispatcher.utter_message(
                 text=OFFER_TO_BOOK, buttons=[*related, booking_quick_reply()])
+        return []
+
+
+class ActionFaqPhoneOnly(ActionFaqFollowUp):
+    """After an FAQ answer: the clinic's phone where the article is silent; never an offer.
+
+    The rules choose it after a crisis message (data/rules/crisis.yml), and add the line
+    naming 988 themselves.
+    """
+
+    def name(self) -> str:
+        """The action's name in the domain."""
+        return "action_faq_phone_only"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        """The phone line, if the topic just answered is one the article does not cover."""
+        self._phone_if_unanswered(dispatcher, self._topic(tracker))
         return []

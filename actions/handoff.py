@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from clinic.replies import CRISIS_KIND_ENTITY, build_handoff, risk_line
+from clinic.replies import CRISIS_KIND_ENTITY, build_handoff, check_in_line
 from clinic.settings import ClinicSettings, Clock, current_settings, utc_now
 
 
@@ -37,10 +37,7 @@ class ActionHandoff(Action):
             condition=tracker.get_slot("condition"),
         )
         dispatcher.utter_message(text=handoff.text, buttons=handoff.buttons)
-        line = risk_line(
-            bool(tracker.get_slot("crisis_mode")),
-            tracker.get_latest_entity_values(CRISIS_KIND_ENTITY),
-        )
+        line = check_in_line(tracker.get_latest_entity_values(CRISIS_KIND_ENTITY))
         if line:
             dispatcher.utter_message(response=line)
         return []

@@ -1,10 +1,10 @@
 """What the replies that lead to the clinic contain (SPEC section 4), as plain data.
 
 The handoff: a sentence, a booking link and a tel: link, phone first when the visitor asked
-for a person and the line is open. And the line that keeps 988 in reach: after a crisis
-message (`crisis_mode`), or when the message carried a weaker risk signal (the crisis
-detector's `crisis_kind: check_in`), a reply adds a domain response naming 988 and offers
-no booking.
+for a person and the line is open. And the line naming 988 when a message carried a weaker
+risk signal (the crisis detector's `crisis_kind: check_in`): the reply adds it and offers no
+booking. What follows a crisis message (`crisis_mode`) is the rules' alone
+(data/rules/crisis.yml): they pick the replies and add `utter_crisis_reminder`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from typing import Iterable, List, Optional
 from clinic.buttons import Button, booking_link_button, phone_button
 from clinic.settings import ClinicSettings
 
-# The domain response (domain.yml) that keeps 988 in reach after a crisis message.
-CRISIS_REMINDER = "utter_crisis_reminder"
 # The one line naming 988 added to a reply when the message carried a weaker risk signal.
 CHECK_IN_LINE = "utter_check_in"
 # Set on a message by the crisis detector (clinic_nlp/crisis_detector.py).
@@ -30,10 +28,8 @@ def is_check_in(crisis_kinds: Iterable[Optional[str]]) -> bool:
     return CHECK_IN in crisis_kinds
 
 
-def risk_line(crisis_mode: bool, crisis_kinds: Iterable[Optional[str]]) -> Optional[str]:
-    """The domain response naming 988 that a reply must add, or None."""
-    if crisis_mode:
-        return CRISIS_REMINDER
+def check_in_line(crisis_kinds: Iterable[Optional[str]]) -> Optional[str]:
+    """The domain response naming 988 that a reply to this message must add, or None."""
     return CHECK_IN_LINE if is_check_in(crisis_kinds) else None
 
 

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.crisis import ActionCrisisContact
 from actions.did_you_mean import ActionDidYouMean
-from actions.faq_follow_up import ActionFaqFollowUp
+from actions.faq_follow_up import ActionFaqFollowUp, ActionFaqPhoneOnly
 from actions.handoff import ActionHandoff
 from clinic.settings import ClinicSettings
 from clinic.topics import load_topics
@@ -62,11 +62,11 @@ def test_the_condition_the_visitor_named_is_mentioned(settings: ClinicSettings) 
     assert "about OCD" in message["text"]
 
 
-def test_after_a_crisis_the_handoff_keeps_988_in_reach(settings: ClinicSettings) -> None:
+def test_the_handoff_leaves_what_follows_a_crisis_to_the_rules(settings: ClinicSettings) -> None:
+    # data/rules/crisis.yml adds the reminder; tests/test_stories.yml checks it.
     tracker = make_tracker(slots={"crisis_mode": True})
-    handoff, reminder = run(ActionHandoff(settings, lambda: TUESDAY_MORNING), tracker)
+    [handoff] = run(ActionHandoff(settings, lambda: TUESDAY_MORNING), tracker)
     assert button_urls(handoff) == [BOOKING, TEL]
-    assert reminder["response"] == "utter_crisis_reminder"
 
 
 def test_an_answer_is_followed_by_related_topics_and_an_offer_to_book(
@@ -136,20 +136,18 @@ def test_a_topic_the_article_does_not_answer_is_handed_off(
 
 
 def test_after_a_crisis_an_answer_gets_no_booking_pitch(settings: ClinicSettings) -> None:
+    # The rules pick action_faq_phone_only after a crisis, then add the reminder.
     tracker = make_tracker(intent="faq", faq_key="speed", slots={"crisis_mode": True})
-    [message] = run(ActionFaqFollowUp(settings, lambda: TUESDAY_MORNING), tracker)
-    assert message["response"] == "utter_crisis_reminder"
-    assert not message["buttons"]
+    assert run(ActionFaqPhoneOnly(settings, lambda: TUESDAY_MORNING), tracker) == []
 
 
 def test_after_a_crisis_an_unanswered_topic_gets_the_phone_but_no_booking(
     settings: ClinicSettings,
 ) -> None:
     tracker = make_tracker(intent="faq", faq_key="cost_insurance", slots={"crisis_mode": True})
-    message, reminder = run(ActionFaqFollowUp(settings, lambda: TUESDAY_MORNING), tracker)
+    [message] = run(ActionFaqPhoneOnly(settings, lambda: TUESDAY_MORNING), tracker)
     assert "415-249-2580" in message["text"] and "book" not in message["text"].lower()
     assert button_urls(message) == [TEL]
-    assert reminder["response"] == "utter_crisis_reminder"
 
 
 def test_a_weaker_risk_signal_gets_the_answer_without_booking_and_a_line_naming_988(
