@@ -53,14 +53,11 @@ from sanic.response import HTTPResponse
 
 from clinic.buttons import phone_button
 from clinic.settings import ClinicSettings, SettingsError, load_settings
+from clinic_server.rasa_internals import TURN_ERROR_LOGGERS
 
 logger = logging.getLogger(__name__)
 
 Reply = Dict[str, Any]
-# Loggers whose ERROR records during a turn mean the visitor may be missing part of the reply:
-# the processor logs every exception raised while running an action, the action module logs
-# an unreachable action server.
-WATCHED_LOGGERS = ("rasa.core.processor", "rasa.core.actions.action")
 
 
 class ChannelConfigError(RasaException):
@@ -258,7 +255,9 @@ _RECORDER = _TurnProblemRecorder(level=logging.ERROR)
 
 
 def _watch_rasa_errors() -> None:
-    for name in WATCHED_LOGGERS:
+    # Rasa's loggers whose ERROR records during a turn mean the visitor may be missing part
+    # of the reply (the processor's and the action module's; see clinic_server.rasa_internals).
+    for name in TURN_ERROR_LOGGERS:
         watched = logging.getLogger(name)
         if _RECORDER not in watched.handlers:
             watched.addHandler(_RECORDER)

@@ -14,16 +14,15 @@ configured, is masked. See docs/privacy.md.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, List, Set
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
-from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from clinic_server.masking import mask_event, sensitive_in_user_events
+from clinic_server.rasa_internals import event_row, unsaved_events
 
 
 def _found_in(tracker: DialogueStateTracker) -> Set[str]:
@@ -39,19 +38,9 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         await self.stream_events(tracker)
         found = _found_in(tracker)
         with self.session_scope() as session:
-            for event in self._additional_events(session, tracker):
+            for event in unsaved_events(self, session, tracker):
                 data = mask_event(event.as_dict(), found)
-                intent = ((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY)
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=intent,
-                        action_name=data.get("name"),
-                        data=json.dumps(data),
-                    )
-                )
+                session.add(event_row(self, tracker.sender_id, event.type_name, data))
             session.commit()
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:

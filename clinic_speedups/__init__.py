@@ -10,19 +10,23 @@
   checkpoint instead of a journal file created, synced and deleted on every turn (17 ms of
   a blocked server per turn on this project's disk). SQLite stays consistent after a crash;
   a power cut may lose the last turns written. It also keeps its connections open (SQLAlchemy
-  1.4 opens and closes a file database's connection for every query). Other databases
-  (PostgreSQL) are left as they are.
+  1.4 opens and closes a file database's connection for every query). These settings apply to
+  the tracker store's own engine only: other databases (PostgreSQL) and other SQLAlchemy
+  engines in the process are left as they are.
+
+Rasa's internals are reached only through `clinic_server.rasa_internals`, which checks the
+Rasa version.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional
 
 logger = logging.getLogger(__name__)
-# Rasa's own functions while the speed-ups are installed, to put them back.
-_installed: Optional[Tuple[Any, Any]] = None
+# How to put Rasa back as it was while the speed-ups are installed.
+_installed: Optional[List[Callable[[], None]]] = None
 _action_reply_validator: Optional[Any] = None
 
 
@@ -31,9 +35,10 @@ def action_reply_validator() -> Any:
     global _action_reply_validator
     if _action_reply_validator is None:
         from jsonschema.validators import validator_for
-        from rasa.core.actions.action import RemoteAction
 
-        schema = RemoteAction.action_response_format_spec()
+        from clinic_server.rasa_internals import action_reply_schema
+
+        schema = action_reply_schema()
         validator_class = validator_for(schema)
         validator_class.check_schema(schema)
         _action_reply_validator = validator_class(schema)
@@ -44,17 +49,13 @@ def validate_action_reply(_action: Any, result: Dict[str, Any]) -> bool:
     """Drop-in for RemoteAction._validate_action_result: same checks, same error."""
     from jsonschema import ValidationError
     from jsonschema.exceptions import best_match
-    from rasa.shared.constants import DOCS_BASE_URL
+
+    from clinic_server.rasa_internals import ACTION_REPLY_ERROR_SUFFIX
 
     validator = action_reply_validator()
     error: Optional[ValidationError] = best_match(validator.iter_errors(result))
     if error is not None:
-        error.message += (
-            f". Failed to validate Action server response from API, "
-            f"make sure your response from the Action endpoint is valid. "
-            f"For more information about the format visit "
-            f"{DOCS_BASE_URL}/custom-actions"
-        )
+        error.message += ACTION_REPLY_ERROR_SUFFIX
         raise error
     return True
 
@@ -67,19 +68,35 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def _is_sqlite_file(url: Any) -> bool:
+def _sqlite_database(url: Any) -> Optional[str]:
+    """The database of a SQLite URL ("" or ":memory:" in memory), None for other databases."""
     from sqlalchemy.engine import make_url
 
     parsed = make_url(str(url)) if not hasattr(url, "get_backend_name") else url
-    return bool(parsed.get_backend_name() == "sqlite"
-                and parsed.database not in (None, "", ":memory:"))
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    return str(parsed.database or "")
 
 
-def _pooled_sqlite(original: Callable[[Any], Dict[str, Any]]) -> Callable[[Any], Dict[str, Any]]:
-    """Wrap Rasa's create_engine_kwargs: keep SQLite file connections in a pool."""
+def _is_sqlite_file(url: Any) -> bool:
+    return _sqlite_database(url) not in (None, "", ":memory:")
 
-    def create_engine_kwargs(url: Any) -> Dict[str, Any]:
+
+def _sqlite_tracker_engine(
+    original: Callable[[Any], Dict[str, Any]]
+) -> Callable[[Any], Dict[str, Any]]:
+    """Wrap Rasa's create_engine_kwargs for the SQLite tracker store's own engine.
+
+    That engine gets the pragmas on each new connection, and a SQLite file's connections stay
+    open in a pool.
+    """
+
+    def tracker_engine_kwargs(url: Any) -> Dict[str, Any]:
         kwargs = original(url)
+        if _sqlite_database(url) is not None:
+            # Listeners of this engine's pool only (SQLAlchemy's `pool_events`), set before
+            # its first connection: other engines in the process are left as they are.
+            kwargs["pool_events"] = [*kwargs.get("pool_events", ()), (_sqlite_pragmas, "connect")]
         if _is_sqlite_file(url):
             from sqlalchemy.pool import QueuePool
 
@@ -89,7 +106,7 @@ def _pooled_sqlite(original: Callable[[Any], Dict[str, Any]]) -> Callable[[Any],
             kwargs.setdefault("connect_args", {})["check_same_thread"] = False
         return kwargs
 
-    return create_engine_kwargs
+    return tracker_engine_kwargs
 
 
 def install() -> None:
@@ -97,15 +114,15 @@ def install() -> None:
     global _installed
     if _installed is not None:
         return
-    import rasa.core.tracker_store as tracker_store
-    from rasa.core.actions.action import RemoteAction
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
+    from clinic_server.rasa_internals import (
+        replace_action_result_validation,
+        wrap_tracker_store_engine_kwargs,
+    )
 
-    _installed = (RemoteAction._validate_action_result, tracker_store.create_engine_kwargs)
-    RemoteAction._validate_action_result = validate_action_reply
-    event.listen(Engine, "connect", _sqlite_pragmas)
-    tracker_store.create_engine_kwargs = _pooled_sqlite(tracker_store.create_engine_kwargs)
+    _installed = [
+        replace_action_result_validation(validate_action_reply),
+        wrap_tracker_store_engine_kwargs(_sqlite_tracker_engine),
+    ]
     logger.debug("clinic_speedups installed")
 
 
@@ -114,11 +131,6 @@ def uninstall() -> None:
     global _installed
     if _installed is None:
         return
-    import rasa.core.tracker_store as tracker_store
-    from rasa.core.actions.action import RemoteAction
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    RemoteAction._validate_action_result, tracker_store.create_engine_kwargs = _installed
-    event.remove(Engine, "connect", _sqlite_pragmas)
+    for restore in reversed(_installed):
+        restore()
     _installed = None

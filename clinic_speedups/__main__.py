@@ -10,10 +10,9 @@ from clinic_speedups import install
 def main() -> None:
     """Install the speed-ups, then hand the command line to Rasa's own entry point."""
     install()
-    from rasa.__main__ import main as rasa_main
+    from clinic_server.rasa_internals import run_rasa_command_line
 
-    sys.argv = ["rasa", *sys.argv[1:]]
-    rasa_main()
+    run_rasa_command_line(sys.argv[1:])
 
 
 if __name__ == "__main__":

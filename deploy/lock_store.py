@@ -9,7 +9,8 @@ too, and Rasa then loops on it forever (`now_serving` never equals a removed tic
 client gives up, or raises `LockError`. Here a waiting message renews its own ticket at every
 poll, so only the tickets of a server that stopped polling (a dead one) expire; a waiting ticket
 that has vanished anyway ends in `LockError` (the webhook answers with the clinic's phone
-number) instead of a hang. Everything else is Rasa's own code.
+number) instead of a hang. Everything else is Rasa's own code; the wait for a ticket's turn is
+reached through `clinic_server.rasa_internals` (Rasa's private `_acquire_lock`).
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ import time
 from typing import Any, Optional
 
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
+from rasa.core.lock_store import LOCK_LIFETIME, LockError
 from rasa.utils.endpoints import EndpointConfig
 
+from clinic_server.rasa_internals import TurnWaitingRedisLockStore, find_ticket
 
-class RefreshingRedisLockStore(RedisLockStore):
+
+class RefreshingRedisLockStore(TurnWaitingRedisLockStore):
     """`RedisLockStore` whose waiting tickets stay valid while their server is alive."""
 
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None, **kwargs: Any) -> None:
@@ -33,19 +36,19 @@ class RefreshingRedisLockStore(RedisLockStore):
             kwargs.pop("type", None)
         super().__init__(**kwargs)
 
-    async def _acquire_lock(
+    async def wait_for_turn(
         self, conversation_id: str, ticket: int, wait_time_in_seconds: float
     ) -> TicketLock:
+        """The lock once `ticket` is served; the ticket is renewed while it waits."""
         while True:
             lock = self.get_lock(conversation_id)
-            if lock is None or not any(t.number == ticket for t in lock.tickets):
+            waiting = None if lock is None else find_ticket(lock, ticket)
+            if lock is None or waiting is None:
                 raise LockError(f"the lock ticket of conversation '{conversation_id}' vanished")
             if not lock.is_locked(ticket):
                 return lock
             # Still waiting: renew this ticket (the read and the write run without an await
             # in between, so no other message of this server interleaves).
-            for waiting in lock.tickets:
-                if waiting.number == ticket:
-                    waiting.expires = time.time() + LOCK_LIFETIME
+            waiting.expires = time.time() + LOCK_LIFETIME
             self.save_lock(lock)
             await asyncio.sleep(wait_time_in_seconds)

@@ -82,3 +82,20 @@ def test_uninstall_puts_rasas_own_functions_back() -> None:
     assert RemoteAction._validate_action_result.__module__ == "rasa.core.actions.action"
     assert tracker_store.create_engine_kwargs("sqlite:///x.db") == {}
     install()
+
+
+def test_the_sqlite_settings_apply_to_the_tracker_stores_engine_only(tmp_path: Path) -> None:
+    import sqlalchemy
+
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    other = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        with store.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        with other.connect() as connection:  # SQLite's defaults
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    finally:
+        store.engine.dispose()
+        other.dispose()

@@ -1,0 +1,208 @@
+"""The one door to Rasa's internals: every private Rasa name the project relies on is here.
+
+Written for Rasa 3.6.21, and importing it with another Rasa version fails (`RasaVersionError`).
+The rest of the project (`clinic_speedups`, `clinic_server`, `deploy`) uses the small functions
+and constants below instead of Rasa's private names, and `tests/test_rasa_internals.py` has one
+contract test per item, checking the private thing still exists with the shape used here:
+
+1. `RemoteAction._validate_action_result(self, result) -> bool`, replaced by `clinic_speedups`
+   with a validator built once (`replace_action_result_validation`, `action_reply_schema`,
+   `ACTION_REPLY_ERROR_SUFFIX`, the text Rasa appends to a refused reply's error).
+2. `rasa.core.tracker_store.create_engine_kwargs(url) -> dict`, which `SQLTrackerStore.__init__`
+   looks up when it creates its engine; `clinic_speedups` wraps it
+   (`wrap_tracker_store_engine_kwargs`) to give the SQLite tracker store's own engine a pool
+   and its pragmas.
+3. `SQLTrackerStore._additional_events(session, tracker)` and the `SQLTrackerStore.SQLEvent`
+   row, which `clinic_server.tracker_store.MaskingSQLTrackerStore.save` writes as Rasa's own
+   `save` does (`unsaved_events`, `event_row`).
+4. `LockStore._acquire_lock(conversation_id, ticket, wait_time_in_seconds)`, which
+   `LockStore.lock` awaits; `deploy.lock_store` overrides it through `TurnWaitingRedisLockStore`
+   (its public `wait_for_turn`) and finds tickets with `find_ticket`.
+5. The loggers whose ERROR records mean a turn failed (`TURN_ERROR_LOGGERS`), watched by
+   `clinic_server.rest_channel`.
+6. `rasa.__main__.main`, the `rasa` command line that `python -m clinic_speedups` runs
+   (`run_rasa_command_line`).
+
+On a Rasa upgrade: read the new Rasa source of each item above, run
+`pytest tests/test_rasa_internals.py tests/test_speedups.py tests/test_privacy.py`, adapt what
+changed here (and only here), then set `RASA_VERSION`. Imports no project package, so
+`clinic_speedups` and `deploy` may use it (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+
+import rasa
+
+RASA_VERSION = "3.6.21"
+# Items 1 to 6 of the docstring, named in the error an unexpected version raises.
+RECHECK_ON_UPGRADE = (
+    "RemoteAction._validate_action_result",
+    "rasa.core.tracker_store.create_engine_kwargs",
+    "SQLTrackerStore.save, ._additional_events and .SQLEvent",
+    "LockStore._acquire_lock and TicketLock.tickets",
+    "the loggers of rasa.core.processor and rasa.core.actions.action",
+    "rasa.__main__.main",
+)
+
+
+class RasaVersionError(RuntimeError):
+    """The installed Rasa is not the one `clinic_server/rasa_internals.py` was written for.
+
+    A RuntimeError, not an ImportError: Rasa turns an ImportError raised while it loads a
+    custom tracker store or channel into "could not find a class", hiding this message.
+    """
+
+
+def check_rasa_version(found: str) -> None:
+    """Raise `RasaVersionError` unless `found` is `RASA_VERSION`."""
+    if found != RASA_VERSION:
+        raise RasaVersionError(
+            f"clinic_server/rasa_internals.py was written for Rasa {RASA_VERSION}, but Rasa "
+            f"{found} is installed. Re-check, in the new Rasa source, each private name this "
+            f"module relies on ({'; '.join(RECHECK_ON_UPGRADE)}), run "
+            "tests/test_rasa_internals.py, then update RASA_VERSION in that module."
+        )
+
+
+check_rasa_version(rasa.__version__)
+
+# Imported after the check: on another Rasa version these imports may fail less clearly.
+import rasa.core.tracker_store as _tracker_store  # noqa: E402
+from rasa.core.actions.action import RemoteAction  # noqa: E402
+from rasa.core.lock import Ticket, TicketLock  # noqa: E402
+from rasa.core.lock_store import RedisLockStore  # noqa: E402
+from rasa.shared.constants import DOCS_BASE_URL  # noqa: E402
+from rasa.shared.core.events import Event  # noqa: E402
+from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
+from rasa.shared.nlu.constants import INTENT_NAME_KEY  # noqa: E402
+
+Restore = Callable[[], None]
+
+# 1. The action server reply's validation -----------------------------------------------------
+
+ActionResultValidation = Callable[[Any, Dict[str, Any]], bool]
+# The parameters of RemoteAction._validate_action_result that a replacement takes.
+ACTION_RESULT_VALIDATION_PARAMETERS = ("self", "result")
+# What Rasa appends to the message of a refused reply's ValidationError.
+ACTION_REPLY_ERROR_SUFFIX = (
+    ". Failed to validate Action server response from API, "
+    "make sure your response from the Action endpoint is valid. "
+    "For more information about the format visit "
+    f"{DOCS_BASE_URL}/custom-actions"
+)
+
+
+def action_reply_schema() -> Dict[str, Any]:
+    """The JSON Schema Rasa validates an action server's reply against."""
+    schema: Dict[str, Any] = RemoteAction.action_response_format_spec()
+    return schema
+
+
+def replace_action_result_validation(validate: ActionResultValidation) -> Restore:
+    """Make `validate(action, result)` Rasa's check of action server replies; returns an undo."""
+    original = RemoteAction.__dict__["_validate_action_result"]
+    RemoteAction._validate_action_result = validate
+
+    def restore() -> None:
+        RemoteAction._validate_action_result = original
+
+    return restore
+
+
+# 2. The SQL tracker store's engine -----------------------------------------------------------
+
+EngineKwargs = Callable[[Any], Dict[str, Any]]
+
+
+def wrap_tracker_store_engine_kwargs(wrap: Callable[[EngineKwargs], EngineKwargs]) -> Restore:
+    """Wrap the function giving `SQLTrackerStore`'s `sqlalchemy.create_engine` its keywords.
+
+    Only engines the SQL tracker store creates (from then on) see the wrapped keywords.
+    Returns an undo.
+    """
+    original = _tracker_store.create_engine_kwargs
+    _tracker_store.create_engine_kwargs = wrap(original)
+
+    def restore() -> None:
+        _tracker_store.create_engine_kwargs = original
+
+    return restore
+
+
+# 3. What SQLTrackerStore.save writes ---------------------------------------------------------
+
+
+def unsaved_events(
+    store: _tracker_store.SQLTrackerStore, session: Any, tracker: DialogueStateTracker
+) -> Iterable[Event]:
+    """The events of `tracker` not yet in `store`'s database (as Rasa's `save` finds them)."""
+    events: Iterable[Event] = store._additional_events(session, tracker)
+    return events
+
+
+def event_row(
+    store: _tracker_store.SQLTrackerStore, sender_id: str, type_name: str, data: Dict[str, Any]
+) -> Any:
+    """The database row Rasa's `SQLTrackerStore.save` writes for an event whose dict is `data`."""
+    intent = ((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY)
+    return store.SQLEvent(
+        sender_id=sender_id,
+        type_name=type_name,
+        timestamp=data.get("timestamp"),
+        intent_name=intent,
+        action_name=data.get("name"),
+        data=json.dumps(data),
+    )
+
+
+# 4. The lock store's wait for a ticket's turn ------------------------------------------------
+
+# The parameters of LockStore._acquire_lock, which TurnWaitingRedisLockStore overrides.
+ACQUIRE_LOCK_PARAMETERS = ("self", "conversation_id", "ticket", "wait_time_in_seconds")
+
+
+class TurnWaitingRedisLockStore(RedisLockStore):
+    """`RedisLockStore` whose wait for a ticket's turn is the overridable `wait_for_turn`.
+
+    `LockStore.lock` issues a ticket, then awaits the private `_acquire_lock`, which returns
+    the lock once the ticket is served; this class routes that call to `wait_for_turn`.
+    """
+
+    async def _acquire_lock(
+        self, conversation_id: str, ticket: int, wait_time_in_seconds: float
+    ) -> TicketLock:
+        return await self.wait_for_turn(conversation_id, ticket, wait_time_in_seconds)
+
+    async def wait_for_turn(
+        self, conversation_id: str, ticket: int, wait_time_in_seconds: float
+    ) -> TicketLock:
+        """The lock once `ticket` is served, polling every `wait_time_in_seconds` (Rasa's)."""
+        return await super()._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
+
+
+def find_ticket(lock: TicketLock, number: int) -> Optional[Ticket]:
+    """The ticket numbered `number` in `lock`, None if it is gone (expired or removed)."""
+    return next((ticket for ticket in lock.tickets if ticket.number == number), None)
+
+
+# 5. The loggers of a failed turn -------------------------------------------------------------
+
+# Loggers whose ERROR records during a turn mean the visitor may be missing part of the reply:
+# the processor logs every exception raised while running an action, the action module logs
+# an unreachable action server. They are the modules' `logging.getLogger(__name__)`.
+TURN_ERROR_LOGGERS: Tuple[str, ...] = ("rasa.core.processor", "rasa.core.actions.action")
+
+
+# 6. The rasa command line --------------------------------------------------------------------
+
+
+def run_rasa_command_line(arguments: Iterable[str]) -> None:
+    """Run `rasa <arguments>` in this process, as the `rasa` command does."""
+    from rasa.__main__ import main
+
+    sys.argv = ["rasa", *arguments]
+    main()

@@ -1,0 +1,194 @@
+"""Contract tests of clinic_server.rasa_internals: Rasa's private names it relies on still exist
+with the shape it was written against, so that a Rasa upgrade fails here, loudly."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Dict, List
+
+import jsonschema
+import pytest
+import rasa
+import rasa.core.actions.action as action_module
+import rasa.core.processor as processor_module
+import rasa.core.tracker_store as tracker_store_module
+from rasa.core.actions.action import RemoteAction
+from rasa.core.lock import Ticket, TicketLock
+from rasa.core.lock_store import LockStore, RedisLockStore
+from rasa.core.tracker_store import SQLTrackerStore
+
+from clinic_server import rasa_internals
+
+DOOR = Path(rasa_internals.__file__)
+
+
+def _parameters(function: Any) -> List[str]:
+    return list(inspect.signature(function).parameters)
+
+
+def _rasas_own(cls: type, name: str) -> Any:
+    """`cls.name` as Rasa defines it (not as a speed-up may have replaced it)."""
+    function = cls.__dict__[name]
+    assert function.__module__.startswith("rasa."), f"{cls.__name__}.{name} is not Rasa's own"
+    return function
+
+
+# ------------------------------------------------------------------------- the Rasa version
+
+
+def test_the_door_is_written_for_the_installed_rasa() -> None:
+    assert rasa.__version__ == rasa_internals.RASA_VERSION == "3.6.21"
+
+
+def test_another_rasa_version_is_refused_with_what_to_recheck() -> None:
+    with pytest.raises(rasa_internals.RasaVersionError) as refused:
+        rasa_internals.check_rasa_version("3.7.0")
+    message = str(refused.value)
+    assert "clinic_server/rasa_internals.py" in message
+    assert "Rasa 3.6.21" in message and "Rasa 3.7.0" in message
+    for item in rasa_internals.RECHECK_ON_UPGRADE:
+        assert item in message
+    assert "tests/test_rasa_internals.py" in message
+
+
+def test_importing_the_door_under_another_rasa_version_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A fresh copy of the module, so the real one (and the classes built on it) stays as it is.
+    monkeypatch.setattr(rasa, "__version__", "3.6.22")
+    spec = importlib.util.spec_from_file_location("rasa_internals_under_test", DOOR)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "rasa_internals_under_test", module)
+    with pytest.raises(RuntimeError, match="written for Rasa 3.6.21, but Rasa 3.6.22") as refused:
+        spec.loader.exec_module(module)
+    assert type(refused.value).__name__ == "RasaVersionError"
+
+
+# ---------------------------------------- 1. RemoteAction._validate_action_result (speed-ups)
+
+
+def test_the_action_reply_validation_has_the_shape_its_replacement_was_written_against() -> None:
+    original = _rasas_own(RemoteAction, "_validate_action_result")
+    assert _parameters(original) == list(rasa_internals.ACTION_RESULT_VALIDATION_PARAMETERS)
+    assert inspect.signature(original).return_annotation in (bool, "bool")
+    # Rasa's own validation: the schema the replacement uses, and the message it appends.
+    reply: Dict[str, Any] = {"events": "not a list"}
+    with pytest.raises(jsonschema.ValidationError) as refused:
+        original(RemoteAction("action_handoff", None), reply)
+    with pytest.raises(jsonschema.ValidationError) as stock:
+        jsonschema.validate(reply, rasa_internals.action_reply_schema())
+    assert refused.value.message == stock.value.message + rasa_internals.ACTION_REPLY_ERROR_SUFFIX
+    assert "_validate_action_result" in inspect.getsource(RemoteAction.run)
+
+
+# -------------------------------------- 2. tracker_store.create_engine_kwargs (speed-ups)
+
+
+def test_the_tracker_store_takes_its_engine_keywords_from_create_engine_kwargs() -> None:
+    create_engine_kwargs = tracker_store_module.create_engine_kwargs
+    assert create_engine_kwargs.__module__ == "rasa.core.tracker_store"  # not wrapped now
+    assert _parameters(create_engine_kwargs) == ["url"]
+    # Looked up as a module global when the store creates its engine, so wrapping it works.
+    assert "create_engine_kwargs" in SQLTrackerStore.__init__.__code__.co_names
+    assert "create_engine(engine_url, **create_engine_kwargs(engine_url))" in inspect.getsource(
+        SQLTrackerStore.__init__
+    )
+    # Nothing set for SQLite, so the speed-ups' pool, connect arguments and pragmas apply.
+    assert create_engine_kwargs("sqlite:///tracker.db") == {}
+    restore = rasa_internals.wrap_tracker_store_engine_kwargs(
+        lambda original: lambda url: {**original(url), "wrapped": True}
+    )
+    try:
+        assert tracker_store_module.create_engine_kwargs("sqlite:///x.db") == {"wrapped": True}
+    finally:
+        restore()
+    assert tracker_store_module.create_engine_kwargs is create_engine_kwargs
+
+
+# ------------------------------- 3. SQLTrackerStore's save internals (MaskingSQLTrackerStore)
+
+
+def test_the_sql_tracker_store_saves_as_the_masking_store_does() -> None:
+    additional_events = _rasas_own(SQLTrackerStore, "_additional_events")
+    assert _parameters(additional_events) == ["self", "session", "tracker"]
+    assert callable(SQLTrackerStore.__dict__["session_scope"])
+    columns = {column.name for column in SQLTrackerStore.SQLEvent.__table__.columns}
+    assert columns == {
+        "id", "sender_id", "type_name", "timestamp", "intent_name", "action_name", "data"
+    }
+    # Rasa's own save writes its rows this way: the masking store's save mirrors it.
+    save = _rasas_own(SQLTrackerStore, "save")
+    assert {"stream_events", "session_scope", "_additional_events", "SQLEvent"} <= set(
+        save.__code__.co_names
+    )
+    row = rasa_internals.event_row(
+        SQLTrackerStore.__new__(SQLTrackerStore), "visitor", "user",
+        {"event": "user", "timestamp": 1.5, "parse_data": {"intent": {"name": "greet"}}},
+    )
+    assert (row.sender_id, row.type_name, row.timestamp, row.intent_name, row.action_name) == (
+        "visitor", "user", 1.5, "greet", None
+    )
+
+
+# ------------------------------------------- 4. LockStore._acquire_lock (deploy.lock_store)
+
+
+def test_the_lock_store_awaits_acquire_lock_with_the_overridden_signature() -> None:
+    acquire_lock = _rasas_own(LockStore, "_acquire_lock")
+    assert inspect.iscoroutinefunction(acquire_lock)
+    assert _parameters(acquire_lock) == list(rasa_internals.ACQUIRE_LOCK_PARAMETERS)
+    assert inspect.signature(acquire_lock).return_annotation in (TicketLock, "TicketLock")
+    # Called by LockStore.lock with these arguments, and not redefined by RedisLockStore.
+    assert "self._acquire_lock(\n                conversation_id, ticket, wait_time_in_seconds" in (
+        inspect.getsource(LockStore.lock)
+    )
+    assert "_acquire_lock" not in RedisLockStore.__dict__
+    override = rasa_internals.TurnWaitingRedisLockStore.__dict__["_acquire_lock"]
+    assert inspect.signature(override).parameters.keys() == (
+        inspect.signature(acquire_lock).parameters.keys()
+    )
+    # The tickets the override renews.
+    lock = TicketLock("conversation")
+    assert _parameters(Ticket) == ["number", "expires"]
+    lock.tickets.append(Ticket(3, 10.0))
+    found = rasa_internals.find_ticket(lock, 3)
+    assert found is not None and found.expires == 10.0
+    assert rasa_internals.find_ticket(lock, 4) is None
+
+
+# ---------------------------------------- 5. the loggers of a failed turn (the REST channel)
+
+
+@pytest.mark.parametrize("module, logs", [
+    (processor_module, "Encountered an exception while running action"),
+    (action_module, "Failed to run custom action"),
+])
+def test_the_watched_loggers_are_the_ones_rasa_logs_a_failed_turn_to(
+    module: Any, logs: str
+) -> None:
+    assert module.__name__ in rasa_internals.TURN_ERROR_LOGGERS
+    assert module.logger is logging.getLogger(module.__name__)
+    source = inspect.getsource(module)
+    assert logs in source
+    assert "logger.exception(" in source or "logger.error(" in source
+
+
+def test_every_watched_logger_is_a_rasa_module_logger() -> None:
+    assert set(rasa_internals.TURN_ERROR_LOGGERS) == {
+        processor_module.__name__, action_module.__name__
+    }
+
+
+# ---------------------------------------------- 6. rasa.__main__.main (python -m clinic_speedups)
+
+
+def test_the_rasa_command_line_reads_its_arguments_from_sys_argv() -> None:
+    from rasa.__main__ import main
+
+    assert _parameters(main) == []
+    assert "parse_args()" in inspect.getsource(main)
