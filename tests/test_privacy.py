@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
 import requests
@@ -182,6 +182,15 @@ def age(servers: Servers, sender: str, days: float) -> None:
 SECRETS = ("(415) 555-0199", "555-0199", "jane.doe@example.com", "+44 20 7946 0958", "7946")
 
 
+def _stored_texts(value: Any, key: str = "") -> List[str]:
+    """Every string in stored events, message ids excepted."""
+    if isinstance(value, dict):
+        return [text for k, v in value.items() for text in _stored_texts(v, str(k))]
+    if isinstance(value, list):
+        return [text for item in value for text in _stored_texts(item, key)]
+    return [value] if isinstance(value, str) and key != "message_id" else []
+
+
 @pytest.mark.e2e
 def test_contact_details_a_visitor_types_are_masked_in_the_stored_events(
     servers: Servers,
@@ -200,7 +209,9 @@ def test_contact_details_a_visitor_types_are_masked_in_the_stored_events(
         "or email me at [email]",
         "my UK number is [phone], 3 sessions of 0.5 mg/kg?",
     ]
-    everything = json.dumps(events)
+    # Every text stored, but not numbers or message ids: "7946" can turn up by chance in a
+    # timestamp's or a confidence's digits or in a hex id (it failed once, not reproduced).
+    everything = json.dumps(_stored_texts(events))
     assert not [secret for secret in SECRETS if secret in everything]
     assert "415-249-2580" in everything  # the clinic's number in the replies is kept
 
