@@ -319,3 +319,39 @@ def test_a_folder_that_is_not_the_project_gets_one_line(tmp_path: Path) -> None:
     result = run_command("--project", str(tmp_path))
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "no domain.yml" in result.stderr
+
+
+def test_the_rule_and_story_keys_are_rasas() -> None:
+    # Written in the checker because Rasa's module costs about 0.3 s to import.
+    from rasa.shared.core.training_data.story_reader import yaml_story_reader as rasa
+
+    from staff_tools.check_data.rasa_names import RULE_KEYS, STORY_KEYS
+
+    assert RULE_KEYS == {rasa.KEY_RULE_NAME, rasa.KEY_STEPS, rasa.KEY_RULE_CONDITION,
+                         rasa.KEY_RULE_FOR_CONVERSATION_START,
+                         rasa.KEY_WAIT_FOR_USER_INPUT_AFTER_RULE, rasa.KEY_METADATA}
+    assert STORY_KEYS == {rasa.KEY_STORY_NAME, rasa.KEY_STEPS, rasa.KEY_METADATA}
+
+
+def test_the_checker_loads_only_rasas_constants() -> None:
+    # So that it stays fast: no Rasa training data, domain, NLU or core, no TensorFlow.
+    heavy = ("rasa.core", "rasa.nlu", "rasa.engine", "rasa.shared.core.training_data",
+             "rasa.shared.core.domain", "rasa.shared.nlu", "tensorflow", "sqlalchemy", "sanic")
+    code = f"import sys, staff_tools.check_data; print(sorted(m for m in sys.modules "\
+           f"if m.startswith({heavy!r})))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=PROJECT_DIR, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_no_function_of_the_checker_is_over_60_lines_nor_a_class_over_150() -> None:
+    import ast
+
+    too_long = {}
+    for path in sorted((PROJECT_DIR / "staff_tools" / "check_data").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            limit = {ast.FunctionDef: 60, ast.ClassDef: 150}.get(type(node))
+            if limit and node.end_lineno - node.lineno + 1 > limit:
+                too_long[f"{path.name}:{node.name}"] = node.end_lineno - node.lineno + 1
+    assert too_long == {}
