@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import secrets
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Optional
 
 from benchmark.reference import REFERENCE_CONVERSATIONS, REFERENCE_DIR
-from benchmark.servers import PROJECT_DIR, VENV_BIN, BotSpec, rasa_env
+from benchmark.servers import PROJECT_DIR, BotSpec
+from clinic import launcher
 
 OUR_MODEL = PROJECT_DIR / "models" / "clinic.tar.gz"
 
@@ -27,11 +27,7 @@ OUR_CONVERSATIONS = [
 
 def widget_origins() -> list:
     """The CORS origins scripts/run.sh passes (from settings/clinic.yml)."""
-    completed = subprocess.run(
-        [str(VENV_BIN / "python"), "-m", "clinic.settings", "--widget-origins"],
-        cwd=PROJECT_DIR, env=rasa_env(), capture_output=True, text=True, check=True,
-    )
-    return completed.stdout.split()
+    return launcher.widget_origins()
 
 
 def endpoints_with_redis_lock_store(directory: Path, redis_port: int) -> Path:
@@ -75,7 +71,7 @@ def ours(workers: int = 1, redis_port: Optional[int] = None) -> BotSpec:
         # Every virtual visitor comes from 127.0.0.1: a per-IP limit would measure the limit.
         # The per-sender limit stays on (each conversation has its own sender id).
         env=env,
-        server_command=(str(VENV_BIN / "python"), "-m", "clinic_speedups", "run"),
+        server_command=launcher.SPEEDUPS_SERVER,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -16,32 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Dict, List, Optional, Sequence
 
-from clinic.paths import PROJECT_DIR
+from clinic import launcher
+from clinic.paths import PROJECT_DIR as PROJECT_DIR  # re-exported for the other modules
+from clinic.paths import VENV_BIN as VENV_BIN  # re-exported for the other modules
 
-VENV_BIN = PROJECT_DIR / ".venv" / "bin"
+free_port = launcher.free_port
 
 
 def rasa_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
-    """The environment scripts/env.sh gives, plus `extra`: quiet, private, offline."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(PROJECT_DIR),
-        "SANIC_HOST": "127.0.0.1",
-        "RASA_TELEMETRY_ENABLED": "false",
-        "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "PYTHONWARNINGS": os.environ.get("PYTHONWARNINGS", "ignore"),
-    }
-    env.update(extra or {})
-    return env
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """The servers' environment (clinic/launcher.py's table, as scripts/env.sh), plus `extra`."""
+    return launcher.environment(extra)
 
 
 def process_tree(pid: int) -> List[int]:
@@ -79,18 +62,7 @@ def rss_mb(pid: int, field_name: str = "VmRSS") -> float:
 
 def stop_servers(processes: Sequence[subprocess.Popen], logs: Sequence[IO[str]]) -> None:
     """Stop `processes` (SIGTERM, then SIGKILL after 20 s) and close their `logs`."""
-    # Terminate all first so that they shut down side by side, then wait for each.
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    for log in logs:
-        log.close()
+    launcher.stop(processes, logs)
 
 
 class RedisServer:
@@ -138,7 +110,7 @@ class BotSpec:
     uses_tracker_db: bool = False
     env: Dict[str, str] = field(default_factory=dict)
     # How `rasa run` is started: plain, or through a wrapper such as clinic_speedups.
-    server_command: Sequence[str] = (str(VENV_BIN / "rasa"), "run")
+    server_command: Sequence[str] = launcher.PLAIN_SERVER
 
 
 class RunningBot:
@@ -149,31 +121,22 @@ class RunningBot:
         self.rasa_port, self.action_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.rasa_port}"
         self.tmp = Path(tempfile.mkdtemp(prefix=f"bench-{spec.name}-"))
-        extra = {
-            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.action_port}/webhook",
-            **spec.env,
-        }
+        extra = {"ACTION_ENDPOINT_URL": launcher.action_endpoint_url(self.action_port), **spec.env}
         if spec.uses_tracker_db:
             extra["TRACKER_STORE_URL"] = f"sqlite:///{self.tmp / 'tracker.db'}"
         self.env = rasa_env(extra)
-        rasa = str(VENV_BIN / "rasa")
         log_dir.mkdir(parents=True, exist_ok=True)
         self.logs = [open(log_dir / f"{spec.name}-{kind}.log", "w") for kind in ("actions", "rasa")]
-        rasa_command = [*spec.server_command, "--model", str(spec.model),
-                        "--interface", "127.0.0.1", "--port", str(self.rasa_port), *spec.rasa_args]
-        if spec.endpoints:
-            rasa_command += ["--endpoints", spec.endpoints]
-        if spec.credentials:
-            rasa_command += ["--credentials", spec.credentials]
+        rasa_command = launcher.rasa_server_command(
+            self.rasa_port, model=spec.model, endpoints=spec.endpoints,
+            credentials=spec.credentials, server=spec.server_command, extra=spec.rasa_args,
+        )
         self.started = time.monotonic()
-        self.actions = subprocess.Popen(
-            [rasa, "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
-            cwd=spec.cwd, env=self.env, stdout=self.logs[0], stderr=subprocess.STDOUT,
+        self.actions = launcher.start(
+            launcher.action_server_command(self.action_port, self.env), self.env, self.logs[0],
+            cwd=spec.cwd,
         )
-        self.rasa = subprocess.Popen(
-            rasa_command, cwd=spec.cwd, env=self.env, stdout=self.logs[1],
-            stderr=subprocess.STDOUT,
-        )
+        self.rasa = launcher.start(rasa_command, self.env, self.logs[1], cwd=spec.cwd)
         self.cold_start_seconds: Optional[float] = None
 
     def wait_until_answering(self, timeout: float = 300) -> float:
@@ -184,20 +147,13 @@ class RunningBot:
             for process, what in ((self.rasa, "Rasa server"), (self.actions, "action server")):
                 if process.poll() is not None:
                     raise RuntimeError(f"the {self.spec.name} {what} exited early, see its log")
-            actions_up = actions_up or self._get(f"http://127.0.0.1:{self.action_port}/health")
+            actions_up = actions_up or launcher.answers(
+                f"http://127.0.0.1:{self.action_port}/health")
             if actions_up and self.say(self.spec.first_message, "coldstart-" + uuid.uuid4().hex):
                 self.cold_start_seconds = round(time.monotonic() - self.started, 1)
                 return self.cold_start_seconds
             time.sleep(0.25)
         raise TimeoutError(f"the {self.spec.name} bot did not answer within {timeout:.0f} s")
-
-    @staticmethod
-    def _get(url: str) -> bool:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return bool(response.status == 200)
-        except (OSError, urllib.error.URLError):
-            return False
 
     def say(self, text: str, sender: str) -> list:
         """One REST turn; the bot's replies, or [] if it did not answer."""

@@ -14,7 +14,7 @@ name is still "rest", so the URL stays POST /webhooks/rest/webhook. On top of `R
 - a turn in which something failed (say the action server is down) still gets an answer: the
   clinic's phone number from settings/clinic.yml.
 
-The limits come from environment variables (defaults in scripts/env.sh, `Limits` below);
+The limits come from environment variables (defaults in clinic/launcher.py's one table);
 0 switches a limit off. Behind a proxy, Sanic's SANIC_PROXIES_COUNT or SANIC_REAL_IP_HEADER
 say which header carries the visitor's IP. `?stream=true` is not supported: replies always
 come as one JSON list. The client may not choose `input_channel`. No message text is logged.
@@ -52,6 +52,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from clinic.buttons import phone_button
+from clinic.launcher import default_int
 from clinic.settings import ClinicSettings, SettingsError, load_settings
 from clinic_server.rasa_internals import TURN_ERROR_LOGGERS
 
@@ -68,12 +69,13 @@ class ChannelConfigError(RasaException):
 class Limits:
     """What one request and one client may do. 0 switches a limit off."""
 
-    max_body_bytes: int = 65_536
-    max_message_chars: int = 2_000
+    # The defaults are clinic/launcher.py's, which scripts/env.sh exports too.
+    max_body_bytes: int = default_int("CHAT_MAX_BODY_BYTES")
+    max_message_chars: int = default_int("CHAT_MAX_MESSAGE_CHARS")
     max_sender_chars: int = 128
-    rate_window_seconds: int = 10
-    rate_per_sender: int = 20
-    rate_per_ip: int = 60
+    rate_window_seconds: int = default_int("CHAT_RATE_WINDOW_SECONDS")
+    rate_per_sender: int = default_int("CHAT_RATE_LIMIT_PER_SENDER")
+    rate_per_ip: int = default_int("CHAT_RATE_LIMIT_PER_IP")
 
     ENVIRONMENT: ClassVar[Dict[str, str]] = {
         "max_body_bytes": "CHAT_MAX_BODY_BYTES",

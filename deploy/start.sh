@@ -2,14 +2,14 @@
 # Production start on one machine: one Rasa server per port in RASA_PORTS and one action server
 # per port in ACTION_PORTS, all on loopback, behind nginx; conversations in PostgreSQL, locks in
 # Redis. Settings: the environment, then deploy/production.env (DEPLOY_ENV_FILE), then the
-# defaults below. Ctrl-C / SIGTERM stops everything. See docs/deployment.md.
+# defaults of clinic/launcher.py's one table (its "deploy" profile). Ctrl-C / SIGTERM stops
+# everything. See docs/deployment.md.
 #
 # A server that dies is reported and the others go on serving (nginx skips it); this script
 # stops only when every Rasa server, every action server or nginx is gone. Restarting a dead
 # process is the job of the supervisor around it (systemd, Kubernetes).
 set -euo pipefail
-source "$(dirname "$0")/../scripts/env.sh"
-cd "$PROJECT_DIR"
+PROJECT_DIR="$(cd "$(dirname "$0")/.." && pwd)"
 
 # The environment wins over the file: only variables not already set are taken from it.
 env_file="${DEPLOY_ENV_FILE:-$PROJECT_DIR/deploy/production.env}"
@@ -28,30 +28,16 @@ elif [ -n "${DEPLOY_ENV_FILE:-}" ]; then
   exit 1
 fi
 
-export RASA_PORTS="${RASA_PORTS:-5005 5006}"
-export ACTION_PORTS="${ACTION_PORTS:-5055 5056}"
-export NGINX_LISTEN="${NGINX_LISTEN:-127.0.0.1:8000}"
-export NGINX_ACTIONS_LISTEN="${NGINX_ACTIONS_LISTEN:-127.0.0.1:5054}"
-export NGINX_RATE_LIMIT="${NGINX_RATE_LIMIT:-5r/s}"
-export NGINX_RATE_BURST="${NGINX_RATE_BURST:-20}"
-export NGINX_MAX_BODY="${NGINX_MAX_BODY:-16k}"
-export NGINX_READ_TIMEOUT="${NGINX_READ_TIMEOUT:-60s}"
-export NGINX_BALANCE="${NGINX_BALANCE:-sender}"
-export DB_PORT="${DB_PORT:-5432}" DB_DATABASE="${DB_DATABASE:-rasa}" DB_USER="${DB_USER:-rasa}"
-export REDIS_PORT="${REDIS_PORT:-6379}" REDIS_DB="${REDIS_DB:-1}"
-export REDIS_PASSWORD="${REDIS_PASSWORD:-}"
-export TICKET_LOCK_LIFETIME="${TICKET_LOCK_LIFETIME:-20}"
-export SQL_POOL_SIZE="${SQL_POOL_SIZE:-10}" SQL_MAX_OVERFLOW="${SQL_MAX_OVERFLOW:-10}"
-export SANIC_WORKERS="${SANIC_WORKERS:-1}"
-export SANIC_REQUEST_MAX_SIZE="${SANIC_REQUEST_MAX_SIZE:-1048576}"  # also nginx's for action calls
-# Every Rasa server calls the action servers through nginx's private listener.
-export ACTION_ENDPOINT_URL="http://$NGINX_ACTIONS_LISTEN/webhook"
-# The action servers listen on loopback (rasa-sdk reads SANIC_HOST).
-export SANIC_HOST=127.0.0.1
-# nginx adds the visitor's address to X-Forwarded-For: the chat webhook's per-IP limit must
-# count visitors, not nginx's one address (Sanic reads SANIC_PROXIES_COUNT).
-export SANIC_PROXIES_COUNT="${SANIC_PROXIES_COUNT:-1}"
-model="${RASA_MODEL:-models/clinic.tar.gz}"
+# Read before the defaults, so that the file wins over them.
+source "$PROJECT_DIR/scripts/env.sh"
+cd "$PROJECT_DIR"
+# The defaults (ports, nginx, stores, SANIC_WORKERS, SANIC_PROXIES_COUNT=1 as nginx is the proxy,
+# chat limits, SANIC_REQUEST_MAX_SIZE, also nginx's for action calls) for what is still unset;
+# the action servers listen on loopback (SANIC_HOST) and every Rasa server calls them through
+# nginx's private listener (ACTION_ENDPOINT_URL). `"$PY" -m clinic.launcher env --profile deploy`
+# shows them.
+eval "$("$PY" -m clinic.launcher env --profile deploy)"
+model="$RASA_MODEL"
 nginx_bin="${NGINX_BIN:-nginx}"
 PATH="$PATH:/usr/sbin"  # Debian's nginx, for users whose PATH lacks sbin
 
@@ -69,11 +55,6 @@ command -v "$nginx_bin" >/dev/null || { echo "error: nginx not found (apt-get in
 "$PY" deploy/configure.py render-nginx deploy/nginx.conf.template "$DEPLOY_RUN_DIR/nginx/nginx.conf"
 "$nginx_bin" -t -q -p "$DEPLOY_RUN_DIR/nginx/" -c "$DEPLOY_RUN_DIR/nginx/nginx.conf" \
   -e "$DEPLOY_RUN_DIR/logs/nginx-error.log"
-
-# Only the pages listed in settings/clinic.yml (widget_origins) may call the chat webhook.
-mapfile -t widget_origins < <("$PY" -m clinic.settings --widget-origins)
-cors=()
-if [ "${#widget_origins[@]}" -gt 0 ]; then cors=(--cors "${widget_origins[@]}"); fi
 
 declare -A pids=()  # name -> pid
 stopping=0
@@ -102,15 +83,19 @@ launch() {  # launch NAME COMMAND...: in the background, output to logs/NAME.log
   echo "${pids[$name]}" > "$DEPLOY_RUN_DIR/pids/$name.pid"
 }
 
+# The command lines come from clinic/launcher.py, as for make run, the tests and the benchmark.
 for port in $ACTION_PORTS; do
-  launch "actions-$port" "$RASA" run actions --actions actions --port "$port"
+  mapfile -d '' -t command < <("$PY" -m clinic.launcher command actions --port "$port")
+  [ "${#command[@]}" -gt 0 ] || { echo "error: no command line for actions-$port" >&2; exit 1; }
+  launch "actions-$port" "${command[@]}"
 done
 for port in $RASA_PORTS; do
-  # --interface 127.0.0.1: the Rasa HTTP API is reachable from this machine only.
-  # `rasa run` with the speed-ups of clinic_speedups (same behaviour; docs/performance.md).
-  launch "rasa-$port" "$PY" -m clinic_speedups run --model "$model" --interface 127.0.0.1 --port "$port" \
-    --endpoints deploy/endpoints.yml --credentials credentials.yml \
-    --enable-api --auth-token "$RASA_AUTH_TOKEN" "${cors[@]}"
+  # The Rasa HTTP API on 127.0.0.1 only, with RASA_AUTH_TOKEN; CORS for the pages listed in
+  # settings/clinic.yml (widget_origins); `rasa run` with the speed-ups of clinic_speedups.
+  mapfile -d '' -t command < <("$PY" -m clinic.launcher command rasa --port "$port" \
+    --model "$model" --endpoints deploy/endpoints.yml)
+  [ "${#command[@]}" -gt 0 ] || { echo "error: no command line for rasa-$port" >&2; exit 1; }
+  launch "rasa-$port" "${command[@]}"
 done
 launch nginx "$nginx_bin" -p "$DEPLOY_RUN_DIR/nginx/" -c "$DEPLOY_RUN_DIR/nginx/nginx.conf" \
   -e "$DEPLOY_RUN_DIR/logs/nginx-error.log"

@@ -16,8 +16,8 @@ from clinic.topics import TopicsError, load_topics
 
 def test_the_core_loads_neither_rasa_nor_rasa_sdk() -> None:
     code = (
-        "import sys, clinic.buttons, clinic.parse_result, clinic.paths, clinic.phone, "
-        "clinic.replies, clinic.settings, clinic.topics; "
+        "import sys, clinic.buttons, clinic.launcher, clinic.parse_result, clinic.paths, "
+        "clinic.phone, clinic.replies, clinic.settings, clinic.topics; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rasa', 'rasa_sdk')))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

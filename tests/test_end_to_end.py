@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import time
 import uuid
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Sequence
@@ -13,7 +10,7 @@ from typing import Any, Dict, Iterator, List, Sequence
 import pytest
 import requests
 
-from benchmark.servers import stop_servers
+from clinic import launcher
 from tests.conftest import MODEL_PATH, PROJECT_DIR
 
 pytestmark = pytest.mark.e2e
@@ -21,56 +18,35 @@ TOKEN = "test-token-" + uuid.uuid4().hex
 BOOKING_URL = "https://example.com/book-a-consultation"  # the shipped placeholder
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+free_port = launcher.free_port
 
 
 class Servers:
-    """The action server and the Rasa server, started on free loopback ports."""
+    """The action server and the Rasa server, started on free loopback ports by the launcher
+    (clinic/launcher.py), as scripts/run.sh starts them."""
 
     def __init__(self, tmp: Path, cors_origins: Sequence[str] = ()) -> None:
         self.rasa_port, self.action_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.rasa_port}"
-        self.env = {
-            **os.environ,
-            "PYTHONPATH": str(PROJECT_DIR),
-            "SANIC_HOST": "127.0.0.1",
-            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.action_port}/webhook",
+        self.env = launcher.environment({
+            "ACTION_ENDPOINT_URL": launcher.action_endpoint_url(self.action_port),
             "TRACKER_STORE_URL": f"sqlite:///{tmp / 'tracker.db'}",
-            "RASA_TELEMETRY_ENABLED": "false",
-        }
-        rasa = str(PROJECT_DIR / ".venv" / "bin" / "rasa")
+        })
         self.logs = [open(tmp / name, "w") for name in ("actions.log", "rasa.log")]
-        self.actions = subprocess.Popen(
-            [rasa, "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
-            cwd=PROJECT_DIR, env=self.env, stdout=self.logs[0], stderr=subprocess.STDOUT,
+        self.actions = launcher.start(
+            launcher.action_server_command(self.action_port, self.env), self.env, self.logs[0]
         )
-        python = str(PROJECT_DIR / ".venv" / "bin" / "python")
-        self.rasa = subprocess.Popen(  # started as scripts/run.sh starts it
-            [python, "-m", "clinic_speedups", "run", "--model", str(MODEL_PATH),
-             "--interface", "127.0.0.1", "--port", str(self.rasa_port),
-             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-             "--enable-api", "--auth-token", TOKEN,
-             *(["--cors", *cors_origins] if cors_origins else [])],
-            cwd=PROJECT_DIR, env=self.env, stdout=self.logs[1], stderr=subprocess.STDOUT,
+        self.rasa = launcher.start(
+            launcher.rasa_server_command(self.rasa_port, model=MODEL_PATH, auth_token=TOKEN,
+                                         cors=cors_origins),
+            self.env, self.logs[1],
         )
         self._wait(self.url + "/", self.rasa)
         self._wait(f"http://127.0.0.1:{self.action_port}/health", self.actions)
 
     @staticmethod
     def _wait(url: str, process: subprocess.Popen, seconds: int = 240) -> None:
-        deadline = time.time() + seconds
-        while time.time() < deadline:
-            assert process.poll() is None, f"server exited early, see its log ({url})"
-            try:
-                if requests.get(url, timeout=2).ok:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(1)
-        raise TimeoutError(f"{url} did not answer in {seconds} s")
+        launcher.wait_until_up(url, [process], seconds)
 
     def say(self, text: str, sender: str) -> List[Dict[str, Any]]:
         response = requests.post(
@@ -81,7 +57,7 @@ class Servers:
         return response.json()
 
     def stop(self) -> None:
-        stop_servers((self.rasa, self.actions), self.logs)
+        launcher.stop((self.rasa, self.actions), self.logs)
 
 
 @pytest.fixture(scope="module")

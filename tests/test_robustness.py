@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
@@ -15,9 +14,10 @@ import requests
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from clinic import launcher
 from clinic.settings import load_settings
 from clinic_server.rest_channel import ChannelConfigError, Limits, SlidingWindowLimiter, clean_text
-from tests.conftest import MODEL_PATH, PROJECT_DIR
+from tests.conftest import MODEL_PATH
 from tests.test_end_to_end import BOOKING_URL, TOKEN, Servers, texts, visitor
 
 pytestmark = pytest.mark.e2e
@@ -385,10 +385,9 @@ def test_the_right_token_opens_the_api(servers: Servers) -> None:
 
 def restart_action_server(servers: Servers) -> None:
     """Start the action server again on its old port, as Servers first started it."""
-    rasa = str(PROJECT_DIR / ".venv" / "bin" / "rasa")
-    servers.actions = subprocess.Popen(
-        [rasa, "run", "actions", "--actions", "actions", "--port", str(servers.action_port)],
-        cwd=PROJECT_DIR, env=servers.env, stdout=servers.logs[0], stderr=subprocess.STDOUT,
+    servers.actions = launcher.start(
+        launcher.action_server_command(servers.action_port, servers.env), servers.env,
+        servers.logs[0],
     )
     Servers._wait(f"http://127.0.0.1:{servers.action_port}/health", servers.actions)
 

@@ -3,8 +3,6 @@ and action server, Chromium driven by Playwright, and an axe-core accessibility 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -12,6 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
+from clinic import launcher
 from tests.conftest import MODEL_PATH, PROJECT_DIR
 from tests.test_end_to_end import BOOKING_URL, TOKEN, Servers, free_port
 
@@ -33,10 +32,9 @@ class Site:
         self.url = f"http://127.0.0.1:{free_port()}"
         self.servers = Servers(tmp, cors_origins=[self.url])
         self.log = open(tmp / "webchat.log", "w")
-        self.web = subprocess.Popen(
-            [sys.executable, "-m", "webchat.serve", "--port", self.url.rsplit(":", 1)[1],
-             "--rasa-url", self.servers.url],
-            cwd=PROJECT_DIR, env=self.servers.env, stdout=self.log, stderr=subprocess.STDOUT,
+        self.web = launcher.start(
+            launcher.widget_server_command(int(self.url.rsplit(":", 1)[1]), self.servers.url),
+            self.servers.env, self.log,
         )
         Servers._wait(self.url + "/", self.web, seconds=30)
 
