@@ -52,17 +52,17 @@ def test_the_sets_once_blind_keep_their_floors(parser: Parser) -> None:
     from evaluation.blind import score
     from evaluation.heldout import DEV_SET_FILES
 
-    # A little under the figures on 2026-12-06 (5,140 messages of rounds 1-7: 95.4%, 2.6%,
-    # 92.2%, 97.4%, 99.6%, 0.8%, 6.5%).
+    # A little under the figures on 2026-12-06 (5,760 messages of rounds 1-8: 95.5%, 2.3%,
+    # 92.5%, 97.4%, 99.6%, 0.7%, 6.2%).
     figures, _ = score(parser, DEV_SET_FILES)
-    assert figures.messages >= 5100
+    assert figures.messages >= 5700
     assert figures.in_scope_right >= 0.94
     assert figures.wrong_faq_answers <= 0.035
     assert figures.off_topic_handled >= 0.90
     assert figures.crisis_full_reply >= 0.965
     assert figures.crisis_full_or_check_in >= 0.99
     assert figures.ordinary_full_crisis <= 0.01
-    assert figures.negatives_full_crisis <= 0.08
+    assert figures.negatives_full_crisis <= 0.075
 
 
 def test_ordinary_questions_are_rarely_flagged_as_crisis(report: Report) -> None:
