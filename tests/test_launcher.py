@@ -24,7 +24,7 @@ def test_the_table_has_the_values_the_scripts_had() -> None:
         "CHAT_MAX_BODY_BYTES": "65536", "CHAT_MAX_MESSAGE_CHARS": "2000",
         "CHAT_RATE_WINDOW_SECONDS": "10", "CHAT_RATE_LIMIT_PER_SENDER": "20",
         "CHAT_RATE_LIMIT_PER_IP": "60", "SANIC_REQUEST_MAX_SIZE": "2097152",
-        "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore",
+        "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "default",
         "RASA_TELEMETRY_ENABLED": "false", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
     }
 
