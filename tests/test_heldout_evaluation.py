@@ -52,10 +52,10 @@ def test_the_sets_once_blind_keep_their_floors(parser: Parser) -> None:
     from evaluation.blind import score
     from evaluation.heldout import DEV_SET_FILES
 
-    # A little under the figures on 2026-12-06 (5,760 messages of rounds 1-8: 95.5%, 2.3%,
-    # 92.5%, 97.4%, 99.6%, 0.7%, 6.2%).
+    # A little under the figures on 2026-12-06 (6,360 messages of rounds 1-9: 95.6%, 2.3%,
+    # 92.2%, 97.4%, 99.7%, 0.7%, 6.7%).
     figures, _ = score(parser, DEV_SET_FILES)
-    assert figures.messages >= 5700
+    assert figures.messages >= 6300
     assert figures.in_scope_right >= 0.94
     assert figures.wrong_faq_answers <= 0.035
     assert figures.off_topic_handled >= 0.90
