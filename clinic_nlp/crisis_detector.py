@@ -162,11 +162,11 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource, model)
 
     def score(
-        self, message: Message, set_aside: Sequence[str] = ()
+        self, message: Message, denied_or_past: Sequence[str] = ()
     ) -> Optional[CrisisScore]:
         """The riskiest part of the message, or None without a trained model or text.
 
-        With `set_aside` (crisis phrases the rule layer found denied or of the past), the
+        With `denied_or_past` (crisis phrases the rule layer found denied or of the past), the
         whole message and every sentence holding one of them do not count.
         """
         text = message.get(TEXT)
@@ -174,9 +174,9 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
             return None
         parts = segments(text)
         ignore = None
-        if set_aside:
+        if denied_or_past:
             ignore = [index == 0 or any(
-                phrase in part.lower().replace("’", "'") for phrase in set_aside)
+                phrase in part.lower().replace("’", "'") for phrase in denied_or_past)
                 for index, part in enumerate(parts)]
         vectors = np.zeros((len(parts), DIMENSIONS), dtype=np.float32)
         whole = sentence_vector(message)
@@ -193,16 +193,16 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
             rule = message.get(RULE_KEY) or {}
             # Every crisis phrase denied or past, and the intent classifier not sure of a crisis
             # ("I don't see myself here by christmas" denies nothing: its phrase is the crisis).
-            set_aside = (
+            denied_or_past = (
                 rule.get("context", AFFIRMED) != AFFIRMED
                 and float(rule.get("classifier_crisis_confidence") or 0.0) < DENIAL_TRUSTED_BELOW
             )
-            score = self.score(message, rule.get("set_aside") or [] if set_aside else [])
+            score = self.score(message, rule.get("denied_or_past") or [] if denied_or_past else [])
             classifier = (
                 float(rule.get("classifier_crisis_confidence") or 0.0) if rule
                 else classifier_crisis_confidence(message)
             )
-            if set_aside:  # only the rest of the message counts
+            if denied_or_past:  # only the rest of the message counts
                 risk = score.risk if score else 0.0
                 tier = CRISIS if risk >= float(self._config["crisis_threshold"]) else CHECK_IN
             else:

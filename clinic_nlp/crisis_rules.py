@@ -264,7 +264,7 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
                 {**match.as_dict(), "classifier_intent": classifier_intent,
                  "classifier_crisis_confidence": round(classifier_crisis, 4),
                  # what the crisis detector must not read as a present crisis
-                 "set_aside": [m.matched_text for m in found if m.context != AFFIRMED]},
+                 "denied_or_past": [m.matched_text for m in found if m.context != AFFIRMED]},
                 add_to_output=True,
             )
         return messages

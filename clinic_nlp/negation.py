@@ -21,7 +21,7 @@ crisis reply when nothing else in it reads as a crisis.
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Any
 
 AFFIRMED, DENIED, PAST = "affirmed", "denied", "past"
 
@@ -90,7 +90,3 @@ def _past(text: str, at: int) -> bool:
             break
     return bool(_PAST.search(text[begin:finish]) or _RESOLVED.search(text))
 
-
-def all_set_aside(contexts: Sequence[str]) -> bool:
-    """Every crisis phrase found was denied or of the past (and there was one)."""
-    return bool(contexts) and all(context != AFFIRMED for context in contexts)
