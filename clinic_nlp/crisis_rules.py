@@ -28,6 +28,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic.paths import PROJECT_DIR
 from clinic.yaml_file import read_yaml
+from clinic_nlp.entities import load_pipeline
 from clinic_nlp.intent_classifier import SET_APART_KEY
 from clinic_nlp.negation import AFFIRMED, context_of
 
@@ -161,10 +162,8 @@ class CrisisMatcher:
 
 
 def load_nlp(model_path: str) -> Any:
-    """The project's spaCy pipeline, for tokens and lemmas."""
-    import spacy
-
-    return spacy.load(model_path, exclude=["entity_ruler"])
+    """The project's spaCy pipeline without its entity ruler, for tokens and lemmas."""
+    return load_pipeline(model_path, exclude=("entity_ruler",))
 
 
 @DefaultV1Recipe.register(

@@ -1,7 +1,8 @@
 """Build the project's spaCy pipeline: blank English, lookup lemmatizer, entity ruler.
 
 spaCy's pretrained English models cannot be downloaded on the clinic's servers, so the
-pipeline is built here from packages on PyPI. Rasa's `SpacyNLP` loads it from `PIPELINE_DIR`.
+pipeline is built here from packages on PyPI. `clinic_nlp.entities` (entities) and
+`clinic_nlp.crisis_rules` (lemmas) load it from `PIPELINE_DIR`.
 
     python -m clinic_nlp.pipeline          # build if the patterns changed
 """

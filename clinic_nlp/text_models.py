@@ -5,9 +5,12 @@ The Rasa components, the cross-validation script and the tests share them.
 Both read a message two ways: its MiniLM sentence vector (meaning: "unalive myself" lands near
 "kill myself" though no one wrote it down) and tf-idf over words and character n-grams (the
 exact words, misspellings, Spanish, which the English sentence model knows little about).
-A linear SVM over both, calibrated by cross-validation (`CalibratedClassifierCV`, sigmoid),
-gives probabilities that a threshold can be set on, and trains in seconds on 2 cores (a
-logistic regression over the same features scored the same and took ten times longer).
+A linear SVM over both, calibrated by cross-validation (`CalibratedClassifierCV`, sigmoid,
+`ensemble=False`: one SVM fitted on every example, its sigmoid fitted on the three folds'
+predictions), gives probabilities that a threshold can be set on, and trains in seconds on 2
+cores (a logistic regression over the same features scored the same and took ten times
+longer). One SVM rather than the three folds' average: a third of the size and of the time per
+message, and no worse on the dev sets (docs/understanding.md).
 
 - `IntentModel`: one label per answer: `faq/<key>` for each FAQ topic, else the intent.
 - `CrisisModel`: `none`, `crisis` or `emergency`, scored on the whole message and on each
@@ -33,10 +36,12 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 class _Features:
     """Sentence vector (scaled) beside word and character tf-idf."""
 
-    def __init__(self, embedding_weight: float, words: bool = True) -> None:
+    def __init__(self, embedding_weight: float, words: bool = True, word_min_df: int = 1) -> None:
         self._weight = embedding_weight
         self._words = (
-            TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True, lowercase=True)
+            TfidfVectorizer(
+                ngram_range=(1, 2), min_df=word_min_df, sublinear_tf=True, lowercase=True
+            )
             if words else None
         )
         self._chars = TfidfVectorizer(
@@ -45,9 +50,12 @@ class _Features:
         )
 
     def fit(self, texts: Sequence[str]) -> None:
-        if self._words is not None:
-            self._words.fit(texts)
-        self._chars.fit(texts)
+        for vectorizer in (self._words, self._chars):
+            if vectorizer is not None:
+                vectorizer.fit(texts)
+                # The terms left out of the vocabulary, kept only for introspection
+                # (scikit-learn: safe to remove before pickling); most of a saved model's size.
+                del vectorizer.stop_words_
 
     def transform(self, texts: Sequence[str], vectors: np.ndarray) -> sp.csr_matrix:
         parts = [sp.csr_matrix(vectors * self._weight), self._chars.transform(texts)]
@@ -58,7 +66,8 @@ class _Features:
 
 def _calibrated_svm(c: float, class_weight: Optional[str]) -> CalibratedClassifierCV:
     return CalibratedClassifierCV(
-        LinearSVC(C=c, class_weight=class_weight), method="sigmoid", cv=3, n_jobs=2
+        LinearSVC(C=c, class_weight=class_weight), method="sigmoid", cv=3, n_jobs=2,
+        ensemble=False,
     )
 
 
@@ -73,7 +82,9 @@ class IntentModel:
     """Which answer a message needs: `faq/<key>` or an intent name, with probabilities."""
 
     def __init__(self, c: float = 0.5, embedding_weight: float = 1.5) -> None:
-        self._features = _Features(embedding_weight)
+        # Word pairs seen once are dropped: they were four fifths of the vocabulary and of the
+        # saved model (42,500 of 53,000 terms), and the dev sets scored the same without them.
+        self._features = _Features(embedding_weight, word_min_df=2)
         self._model = _calibrated_svm(c, class_weight=None)
         self.labels: List[str] = []
 
