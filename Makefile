@@ -17,7 +17,7 @@ train: install  ## Train the model if the data, config or patterns changed
 validate: install  ## Check settings, patterns and training data
 	scripts/validate.sh
 
-run:  ## Set up, train if needed, start the action server and the Rasa server
+run:  ## Set up, train if needed, start the servers, the demo page and the staff console
 	scripts/run.sh
 
 check:  ## Quick tier: lint, data checks, unit tests (no training, no servers; under a minute)
@@ -43,6 +43,11 @@ review:  ## List unanswered questions and feedback for a date range (FROM=YYYY-M
 	  echo "error: give the dates, e.g. make review FROM=2026-11-01 TO=2026-11-30" >&2; exit 2; fi
 	source scripts/env.sh && "$$PY" -m staff_tools.review --from "$(FROM)" --to "$(TO)"
 
+console-user: install  ## Create a staff console account, asking for its password (NAME=anna)
+	@if [ -z "$(NAME)" ]; then \
+	  echo "error: give the name, e.g. make console-user NAME=anna" >&2; exit 2; fi
+	source scripts/env.sh && "$$PY" -m staff_console.accounts add "$(NAME)"
+
 reload:  ## Train if needed, then load the model into the running server (keeps conversations)
 	scripts/train.sh
 	source scripts/env.sh && "$$PY" -m staff_tools.reload
@@ -61,4 +66,4 @@ lock: install  ## Re-pin every package in constraints.txt after editing requirem
 clean:  ## Remove trained models, built pipeline and reports (keeps .venv and var/)
 	rm -rf models build reports results .rasa
 
-.PHONY: help install pipeline train validate run check test evaluate cross-validate lint lock clean review reload forget-old test-scale-out benchmark
+.PHONY: help install pipeline train validate run check test evaluate cross-validate lint lock clean review reload forget-old test-scale-out benchmark console-user

@@ -55,6 +55,16 @@ DEFAULTS: Dict[str, str] = {
     "RASA_PORT": "5005",
     "ACTION_PORT": "5055",
     "WIDGET_PORT": "8080",  # the demo page with the chat widget (webchat/serve.py)
+    # The staff console (staff_console/): on loopback only; its accounts, sessions and inbox
+    # marks in CONSOLE_DB. A session ends after CONSOLE_SESSION_IDLE_MINUTES without a request
+    # and CONSOLE_SESSION_MAX_HOURS after signing in. Behind an HTTPS proxy, name the host it
+    # is reached by in CONSOLE_ALLOWED_HOSTS and set CONSOLE_SECURE_COOKIES=true.
+    "CONSOLE_PORT": "8090",
+    "CONSOLE_DB": "{PROJECT_DIR}/var/console.sqlite",
+    "CONSOLE_SESSION_IDLE_MINUTES": "30",
+    "CONSOLE_SESSION_MAX_HOURS": "12",
+    "CONSOLE_ALLOWED_HOSTS": "",
+    "CONSOLE_SECURE_COOKIES": "false",
     "ACTION_ENDPOINT_URL": "http://127.0.0.1:{ACTION_PORT}/webhook",
     "TRACKER_STORE_URL": "sqlite:///{PROJECT_DIR}/var/tracker.db",
     # The action server listens on loopback only (rasa-sdk reads SANIC_HOST).
@@ -217,6 +227,11 @@ def widget_server_command(port: int, rasa_url: str) -> List[str]:
             "--rasa-url", rasa_url]
 
 
+def console_server_command(port: int, host: str = LOOPBACK) -> List[str]:
+    """staff_console: the staff's web pages, on `host` (loopback) and `port`."""
+    return [str(VENV_BIN / "python"), "-m", "staff_console", "--host", host, "--port", str(port)]
+
+
 def widget_origins() -> List[str]:
     """The pages that may call the Rasa server (CORS): widget_origins in settings/clinic.yml."""
     from clinic.settings import load_settings  # PyYAML: only when a command line needs it
@@ -300,6 +315,7 @@ def stop(
 READY_MESSAGE = """
 The assistant is ready.
   Demo page with the chat widget:  http://127.0.0.1:{WIDGET_PORT}/
+  Staff console:  http://127.0.0.1:{CONSOLE_PORT}/  (an account: make console-user NAME=...)
   Chat (REST):  curl -s -XPOST http://{RASA_HOST}:{RASA_PORT}/webhooks/rest/webhook \\
                   -d '{{"sender": "me", "message": "Is ketamine FDA approved?"}}'
   Parse (API):  curl -s -XPOST "http://{RASA_HOST}:{RASA_PORT}/model/parse?token=$(cat \
@@ -310,7 +326,7 @@ Press Ctrl-C to stop."""
 
 
 def run() -> int:
-    """For make run: the action server, the Rasa server and the demo page, until one stops."""
+    """For make run: the action and Rasa servers, demo page and staff console, until one stops."""
     env = environment()
     VAR_DIR.mkdir(exist_ok=True)
     rasa_url = f"http://{env['RASA_HOST']}:{env['RASA_PORT']}"
@@ -321,6 +337,7 @@ def run() -> int:
             auth_token=auth_token(env), cors=widget_origins(),
         ),
         "demo page": widget_server_command(int(env["WIDGET_PORT"]), rasa_url),
+        "staff console": console_server_command(int(env["CONSOLE_PORT"])),
     }
     # SIGTERM stops the servers as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -29,9 +29,21 @@ TOKEN_ENV_VAR = "RASA_AUTH_TOKEN"
 # Loading a model takes a while on two cores; the server answers when it is done.
 LOAD_TIMEOUT_SECONDS = 600
 
+# Why a reload failed (ReloadError.reason).
+NOT_RUNNING, REFUSED_TOKEN, TIMEOUT, NO_MODEL, SERVER_ERROR = (
+    "not_running", "refused_token", "timeout", "no_model", "server_error")
+
 
 class ReloadError(Exception):
-    """A problem staff can fix (server not running, wrong token); shown as one line."""
+    """A problem staff can fix (server not running, wrong token); shown as one line.
+
+    `reason` says which, for callers that word it themselves (the staff console): one of
+    NOT_RUNNING, REFUSED_TOKEN, TIMEOUT, NO_MODEL, SERVER_ERROR.
+    """
+
+    def __init__(self, message: str, reason: str = SERVER_ERROR) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def default_url() -> str:
@@ -63,7 +75,7 @@ def _raise_for_answer(response: requests.Response, url: str) -> None:
     if response.status_code in (401, 403):
         raise ReloadError(
             f"the Rasa server at {url} refused the token: set {TOKEN_ENV_VAR} to the "
-            "--auth-token it was started with"
+            "--auth-token it was started with", REFUSED_TOKEN,
         )
     if not response.ok:
         try:
@@ -77,7 +89,7 @@ def _raise_for_answer(response: requests.Response, url: str) -> None:
 def _not_running(url: str) -> ReloadError:
     return ReloadError(
         f"no Rasa server is running at {url}: start it with `make run` (it loads the newest "
-        "model by itself), or give its address with --url"
+        "model by itself), or give its address with --url", NOT_RUNNING,
     )
 
 
@@ -89,11 +101,22 @@ def check_running(url: str) -> None:
         raise _not_running(url) from None
 
 
+def server_status(url: str, token: str) -> Dict[str, Any]:
+    """The running server's `/status`; `ReloadError` if none runs or it refuses the token."""
+    url = url.rstrip("/")
+    try:
+        return _status(url, token)
+    except requests.ConnectionError:
+        raise _not_running(url) from None
+    except requests.Timeout:
+        raise ReloadError(f"the Rasa server at {url} did not answer in time", TIMEOUT) from None
+
+
 def reload_model(url: str, model: Path, token: str) -> Dict[str, Any]:
     """Make the server at `url` load `model`; return its status afterwards."""
     model = model.resolve()
     if not model.is_file():
-        raise ReloadError(f"no trained model at {model}: run `make train` first")
+        raise ReloadError(f"no trained model at {model}: run `make train` first", NO_MODEL)
     url = url.rstrip("/")
     try:
         before = _status(url, token)
@@ -107,7 +130,7 @@ def reload_model(url: str, model: Path, token: str) -> Dict[str, Any]:
     except requests.ConnectionError:
         raise _not_running(url) from None
     except requests.Timeout:
-        raise ReloadError(f"the Rasa server at {url} did not answer in time") from None
+        raise ReloadError(f"the Rasa server at {url} did not answer in time", TIMEOUT) from None
     after["seconds"] = round(time.monotonic() - started, 1)
     after["previous_model_id"] = before.get("model_id")
     return after

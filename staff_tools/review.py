@@ -32,7 +32,7 @@ import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -42,10 +42,13 @@ from clinic.parse_result import chosen_topic, topic_ranking
 from clinic.paths import PROJECT_DIR
 from clinic.settings import SettingsError, load_settings
 from staff_tools.tracker_db import (
+    EVENTS,
     URL_ENV_VAR,
+    StoredEvent,
     TrackerStoreError,
+    fetch_rows,
     open_tracker_store,
-    safe_address,
+    read_events,
 )
 
 DEFAULT_OUT = PROJECT_DIR / "reports" / "review"
@@ -67,6 +70,23 @@ FALLBACK, OUT_OF_SCOPE, CRISIS, FEEDBACK, RETRIEVAL = (
 REASONS = {FALLBACK: "not understood", OUT_OF_SCOPE: "off-topic", "low": "low confidence"}
 # Actions that are bookkeeping, not an answer.
 NOT_ANSWERS = {"action_listen", "action_session_start", "action_unlikely_intent"}
+NO_ANSWER = "(no answer before it)"
+# What the assistant did with a message (the dashboard's shares).
+ANSWERED, DID_YOU_MEAN, NOT_UNDERSTOOD, OFF_TOPIC, CRISIS_RESOURCES = (
+    "answered", "did you mean", "not understood", "off-topic", "crisis resources",
+)
+OUTCOMES = (ANSWERED, DID_YOU_MEAN, NOT_UNDERSTOOD, OFF_TOPIC, CRISIS_RESOURCES)
+# For `nlu_fallback` (data/rules/general.yml) actions/did_you_mean.py offers the likeliest
+# topics as buttons, or, with no likely topic, sends the domain response asking to rephrase.
+DID_YOU_MEAN_ACTION, REPHRASE = "action_did_you_mean", "utter_please_rephrase"
+# How crisis shows in a conversation (domain.yml, data/rules/crisis.yml): the crisis
+# detector's entity and the slots it fills, and the replies only a crisis brings.
+CRISIS_KIND = "crisis_kind"
+CRISIS_SLOTS = ("crisis_mode", CRISIS_KIND)
+CRISIS_ACTIONS = frozenset({
+    "utter_crisis", "action_crisis_contact", "utter_crisis_reminder", "utter_crisis_goodbye",
+    "utter_check_in", "action_faq_phone_only",
+})
 CSV_COLUMNS = ["text", "likeliest_topic", "suggested_intent", "count", "group", "reason",
                "confidence"]
 
@@ -75,52 +95,153 @@ class ReviewError(TrackerStoreError):
     """A problem staff can fix (a bad date, no database); shown as one line."""
 
 
-# ---- reading the tracker store ----------------------------------------------------------
+# ---- what each visitor message was, and what followed it ---------------------------------
 
-@dataclass(frozen=True)
-class StoredEvent:
-    """One row of Rasa's `events` table."""
+@dataclass
+class VisitorTurn:
+    """One visitor message (typed, a button's payload or a rating) and what followed it."""
 
     sender_id: str
-    type_name: str
     timestamp: float
-    data: Dict[str, Any]
+    text: str  # as stored: masked
+    parse_data: Dict[str, Any]
+    actions: List[str] = field(default_factory=list)  # the actions run after it, in order
+    replies: List[Dict[str, Any]] = field(default_factory=list)  # the `bot` events after it
+    # For a rating: the last message before it, whose answer it rates.
+    rates: Optional[VisitorTurn] = None
+    # The text is the payload of a button the reply before it offered (a topic's title).
+    clicked: bool = False
+
+    @property
+    def intent(self) -> str:
+        """The intent the model gave the message."""
+        return _intent(self.parse_data)[0]
+
+    @property
+    def is_rating(self) -> bool:
+        """A 👍 / 👎 from the widget, not a message."""
+        return self.intent == FEEDBACK
+
+    @property
+    def rating(self) -> str:
+        """"up" or "down" for a rating, else ""."""
+        return _rating(self.parse_data) if self.is_rating else ""
+
+    @property
+    def is_button(self) -> bool:
+        """A button's payload (`/book_consultation`, a topic's title), not typed text."""
+        return self.text.startswith("/") or self.clicked
+
+    @property
+    def answered_topic(self) -> str:
+        """The topic of the first answer to it: `faq/<key>`, or the action's name."""
+        for action in self.actions:
+            if action not in NOT_ANSWERS:
+                return _answered_topic(action, self.parse_data)
+        return ""
 
 
-def read_events(engine: Engine, address: str, start: float, end: float) -> List[StoredEvent]:
-    """The events from `start - CONTEXT_SECONDS` to `end`, by conversation, oldest first."""
-    events = sa.table(
-        "events", sa.column("id"), sa.column("sender_id"), sa.column("type_name"),
-        sa.column("timestamp"), sa.column("data"),
-    )
-    query = (
-        sa.select(events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
-        .where(events.c.timestamp >= start - CONTEXT_SECONDS, events.c.timestamp < end)
-        .where(events.c.type_name.in_(["user", "action", "bot"]))
-        .order_by(events.c.sender_id, events.c.id)
-    )
-    try:
-        with engine.connect() as connection:
-            if not sa.inspect(connection).has_table("events"):
-                raise ReviewError(
-                    f"the database at {address} has no conversations yet (no 'events' table): "
-                    "is it the assistant's tracker store?"
-                )
-            rows = connection.execute(query).fetchall()
-    except sa.exc.SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        raise ReviewError(f"cannot read the tracker store at {address}: {reason}") from error
-    stored = []
-    for sender_id, type_name, timestamp, raw in rows:
+def _payloads(reply: Dict[str, Any]) -> List[str]:
+    buttons = (reply.get("data") or {}).get("buttons") or []
+    return [str(b.get("payload")) for b in buttons if isinstance(b, dict) and b.get("payload")]
+
+
+def conversation_turns(events: Iterable[StoredEvent]) -> Dict[str, List[VisitorTurn]]:
+    """The visitor turns of each conversation, oldest first.
+
+    `events` are `user`, `action` and `bot` events, by conversation, then as stored.
+    """
+    conversations: Dict[str, List[VisitorTurn]] = defaultdict(list)
+    current: Dict[str, VisitorTurn] = {}
+    question: Dict[str, VisitorTurn] = {}
+    offered: Dict[str, set] = defaultdict(set)  # payloads of the buttons shown since
+    for event in events:
+        sender = event.sender_id
+        if event.type_name == "user":
+            parse_data = event.data.get("parse_data") or {}
+            turn = VisitorTurn(sender, event.timestamp, str(event.data.get("text") or "").strip(),
+                               parse_data if isinstance(parse_data, dict) else {})
+            if turn.is_rating:
+                turn.rates = question.get(sender)
+            else:
+                turn.clicked = bool(turn.text) and turn.text in offered[sender]
+                offered[sender] = set()
+                question[sender] = turn
+            current[sender] = turn
+            conversations[sender].append(turn)
+        elif sender in current:
+            if event.type_name == "action":
+                current[sender].actions.append(str(event.data.get("name") or ""))
+            elif event.type_name == "bot":
+                current[sender].replies.append(event.data)
+                offered[sender].update(_payloads(event.data))
+    return dict(conversations)
+
+
+def outcome(turn: VisitorTurn) -> str:
+    """What the assistant did with a message: one of OUTCOMES."""
+    intent = turn.intent
+    if intent == CRISIS:
+        return CRISIS_RESOURCES
+    if intent == OUT_OF_SCOPE:
+        return OFF_TOPIC
+    if intent == FALLBACK:
+        offered_choices = DID_YOU_MEAN_ACTION in turn.actions and any(
+            _payloads(reply) and (reply.get("metadata") or {}).get("utter_action") != REPHRASE
+            for reply in turn.replies
+        )
+        return DID_YOU_MEAN if offered_choices else NOT_UNDERSTOOD
+    return ANSWERED
+
+
+def crisis_conversations(engine: Engine, sender_ids: Optional[Iterable[str]] = None) -> Set[str]:
+    """The conversations in which crisis was detected, at any time they hold.
+
+    A message with intent `crisis` or a `crisis_kind` entity (the crisis detector's, including
+    its weaker check-in tier), the `crisis_mode` or `crisis_kind` slot set, or a crisis reply
+    (the resources, the reminders, the check-in line). With `sender_ids`, only among those.
+    """
+    events = EVENTS.c
+    query = sa.select(events.sender_id, events.type_name, events.data).where(sa.or_(
+        events.intent_name == CRISIS,
+        events.action_name.in_(sorted(CRISIS_ACTIONS)),
+        sa.and_(events.type_name.in_(["slot", "user"]),
+                sa.or_(*(events.data.like(f"%{name}%") for name in CRISIS_SLOTS))),
+    ))
+    wanted = None if sender_ids is None else set(sender_ids)
+    if wanted is not None:
+        if not wanted:
+            return set()
+        if len(wanted) <= 500:  # else filter below: some databases limit a query's parameters
+            query = query.where(events.sender_id.in_(sorted(wanted)))
+    found: Set[str] = set()
+    for sender_id, type_name, raw in fetch_rows(engine, query, missing_ok=True):
+        if sender_id in found or (wanted is not None and sender_id not in wanted):
+            continue
+        if type_name not in ("slot", "user"):
+            found.add(sender_id)  # the crisis intent or a crisis reply
+            continue
         try:
             data = json.loads(raw or "{}")
         except ValueError:
-            continue  # a damaged row: skip it rather than stop the report
-        stored.append(StoredEvent(sender_id, type_name, float(timestamp or 0), data))
-    return stored
+            found.add(sender_id)  # damaged, and it named crisis: keep it out of sight
+            continue
+        if _crisis_marked(type_name, data):
+            found.add(sender_id)
+    return found
 
 
-# ---- what each message was, and what each rating was about ------------------------------
+def _crisis_marked(type_name: str, data: Dict[str, Any]) -> bool:
+    if type_name == "slot":
+        return data.get("name") in CRISIS_SLOTS and data.get("value") not in (None, False)
+    parse_data = data.get("parse_data") or {}
+    return _intent(parse_data)[0] == CRISIS or any(
+        isinstance(entity, dict) and entity.get("entity") == CRISIS_KIND
+        for entity in parse_data.get("entities") or []
+    )
+
+
+# ---- what the review lists --------------------------------------------------------------
 
 @dataclass
 class Unanswered:
@@ -199,45 +320,34 @@ def _answered_topic(action: str, question: Dict[str, Any]) -> str:
     return action
 
 
+def rated_topic(rating: VisitorTurn) -> str:
+    """What a rating is about: the topic of the answer to the message before it."""
+    return (rating.rates.answered_topic if rating.rates else "") or NO_ANSWER
+
+
 def review_events(
     events: Iterable[StoredEvent], start: float, end: float, threshold: float
 ) -> Review:
     """Sort the visitor messages from `start` to `end` into unanswered, crisis and ratings."""
     review = Review()
-    by_conversation: Dict[str, List[StoredEvent]] = defaultdict(list)
-    for event in events:
-        by_conversation[event.sender_id].append(event)
-    for conversation in by_conversation.values():
-        question: Optional[Dict[str, Any]] = None  # parse data of the last question
-        answered = ""  # topic of the first answer to it: what a rating is about
-        for event in conversation:
-            in_range = start <= event.timestamp < end
-            if event.type_name == "action":
-                action = str(event.data.get("name") or "")
-                if question is not None and not answered and action not in NOT_ANSWERS:
-                    answered = _answered_topic(action, question)
+    for turns in conversation_turns(events).values():
+        for turn in turns:
+            if not start <= turn.timestamp < end:
                 continue
-            if event.type_name != "user":
+            if turn.is_rating:
+                if turn.rating:
+                    review.ratings[rated_topic(turn)][turn.rating] += 1
                 continue
-            parse_data = event.data.get("parse_data") or {}
-            intent, _ = _intent(parse_data)
-            if intent == FEEDBACK:
-                rating = _rating(parse_data)
-                if in_range and rating:
-                    review.ratings[answered or "(no answer before it)"][rating] += 1
-                continue
-            question, answered = parse_data, ""
-            text = str(event.data.get("text") or "").strip()
-            if not in_range or not text or text.startswith("/"):
+            if not turn.text or turn.is_button:
                 continue  # a button's payload, not something the visitor wrote
             review.visitor_messages += 1
-            if intent == CRISIS:
+            if turn.intent == CRISIS:
                 review.crisis_messages += 1
                 continue
-            reason = why_unanswered(parse_data, threshold)
+            reason = why_unanswered(turn.parse_data, threshold)
             if reason:
-                topic, confidence = likeliest_topic(parse_data)
-                review.unanswered.append(Unanswered(text, reason, topic, confidence))
+                topic, confidence = likeliest_topic(turn.parse_data)
+                review.unanswered.append(Unanswered(turn.text, reason, topic, confidence))
     return review
 
 
@@ -275,21 +385,26 @@ class Group:
         return votes.most_common(1)[0][0] if votes else ""
 
 
-def _normalise(text: str) -> str:
-    return " ".join(text.lower().split())
+def normalise(text: str) -> str:
+    """A message's text ignoring case, spacing and end punctuation.
+
+    What counts as the same message: "How much is it?" and "how much  is it".
+    """
+    spaced = " ".join(text.lower().split())
+    return spaced.rstrip(" .?!") or spaced
 
 
 def distinct_rows(unanswered: Sequence[Unanswered]) -> List[Row]:
     """One row per message text (ignoring case and spacing), most frequent first."""
     rows: Dict[str, Row] = {}
     for message in unanswered:
-        key = _normalise(message.text)
+        key = normalise(message.text)
         if key in rows:
             rows[key].count += 1
         else:
             rows[key] = Row(message.text, 1, message.likeliest_topic, message.confidence,
                             message.reason)
-    return sorted(rows.values(), key=lambda row: (-row.count, _normalise(row.text)))
+    return sorted(rows.values(), key=lambda row: (-row.count, normalise(row.text)))
 
 
 def group_rows(rows: Sequence[Row], similarity: float) -> List[Group]:
@@ -300,7 +415,7 @@ def group_rows(rows: Sequence[Row], similarity: float) -> List[Group]:
     from sklearn.metrics.pairwise import cosine_similarity
 
     vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True)
-    matrix = vectors.fit_transform([_normalise(row.text) for row in rows])
+    matrix = vectors.fit_transform([normalise(row.text) for row in rows])
     similarities = cosine_similarity(matrix)
     members: List[List[int]] = []
     for index in range(len(rows)):
@@ -520,9 +635,8 @@ def run(args: argparse.Namespace) -> int:
         raise ReviewError(str(error)) from error
     period = Period(args.first, args.last, zone)
     engine = open_tracker_store(os.environ.get(URL_ENV_VAR), "make review")
-    address = safe_address(engine.url)
     try:
-        events = read_events(engine, address, period.start, period.end)
+        events = read_events(engine, period.start - CONTEXT_SECONDS, period.end)
     finally:
         engine.dispose()
     review = review_events(events, period.start, period.end, args.threshold)

@@ -18,7 +18,10 @@ from clinic_server.rest_channel import Limits
 def test_the_table_has_the_values_the_scripts_had() -> None:
     assert launcher.settings({}) == {
         "RASA_HOST": "127.0.0.1", "RASA_PORT": "5005", "ACTION_PORT": "5055",
-        "WIDGET_PORT": "8080", "ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook",
+        "WIDGET_PORT": "8080", "CONSOLE_PORT": "8090",
+        "CONSOLE_DB": f"{PROJECT_DIR}/var/console.sqlite", "CONSOLE_SESSION_IDLE_MINUTES": "30",
+        "CONSOLE_SESSION_MAX_HOURS": "12", "CONSOLE_ALLOWED_HOSTS": "",
+        "CONSOLE_SECURE_COOKIES": "false", "ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook",
         "TRACKER_STORE_URL": f"sqlite:///{PROJECT_DIR}/var/tracker.db",
         "SANIC_HOST": "127.0.0.1",
         "CHAT_MAX_BODY_BYTES": "65536", "CHAT_MAX_MESSAGE_CHARS": "2000",
@@ -88,6 +91,8 @@ def test_the_command_lines() -> None:
                      "--interface", "127.0.0.1", "--port", "6000"]
     assert launcher.widget_server_command(8080, "http://127.0.0.1:5005")[1:] == [
         "-m", "webchat.serve", "--port", "8080", "--rasa-url", "http://127.0.0.1:5005"]
+    assert launcher.console_server_command(8090)[1:] == [
+        "-m", "staff_console", "--host", "127.0.0.1", "--port", "8090"]
 
 
 def test_the_token_is_the_environments_or_generated_once(tmp_path: Path) -> None:
