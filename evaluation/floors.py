@@ -80,10 +80,10 @@ FALSE_CRISIS_FLOORS: Tuple[Floor, ...] = (
     Floor("false_crisis_rate", "ordinary questions given the crisis reply", at_most=0.01),
 )
 # The sets once blind (evaluation.blind.Figures over evaluation.heldout.DEV_SET_FILES). A
-# little under the figures on 2026-12-06 (6,360 messages of rounds 1-9: 95.6%, 2.3%, 92.2%,
-# 97.4%, 99.7%, 0.7%, 6.7%).
+# little under the figures on 2026-12-06 (6,980 messages of rounds 1-10: 96.3%, 2.4%, 92.7%,
+# 97.9%, 99.7%, 0.7%, 4.7%).
 DEV_SET_FLOORS: Tuple[Floor, ...] = (
-    Floor("messages", "messages in the earlier test rounds", at_least=6300, count=True),
+    Floor("messages", "messages in the earlier test rounds", at_least=6900, count=True),
     Floor("in_scope_right", "earlier test rounds: questions answered right", at_least=0.94),
     Floor("wrong_faq_answers", "earlier test rounds: wrong answers given", at_most=0.035),
     Floor("off_topic_handled", "earlier test rounds: off-topic questions handled",
@@ -97,7 +97,7 @@ DEV_SET_FLOORS: Tuple[Floor, ...] = (
           "earlier test rounds: ordinary questions given the crisis reply", at_most=0.01),
     Floor("negatives_full_crisis",
           "earlier test rounds: crisis-like everyday phrases given the crisis reply",
-          at_most=0.075),
+          at_most=0.065),
 )
 
 
