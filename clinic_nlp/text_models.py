@@ -48,6 +48,7 @@ class _Features:
             analyzer="char_wb", ngram_range=(2, 4), min_df=2, sublinear_tf=True,
             lowercase=True, max_features=30000,
         )
+        self._fast: Optional[List[tuple]] = None
 
     def fit(self, texts: Sequence[str]) -> None:
         for vectorizer in (self._words, self._chars):
@@ -56,12 +57,60 @@ class _Features:
                 # The terms left out of the vocabulary, kept only for introspection
                 # (scikit-learn: safe to remove before pickling); most of a saved model's size.
                 del vectorizer.stop_words_
+        self._fast = None
 
     def transform(self, texts: Sequence[str], vectors: np.ndarray) -> sp.csr_matrix:
-        parts = [sp.csr_matrix(vectors * self._weight), self._chars.transform(texts)]
-        if self._words is not None:
-            parts.append(self._words.transform(texts))
-        return sp.hstack(parts, format="csr")
+        if len(texts) > _FAST_UP_TO:  # training and evaluation: scikit-learn's own
+            tfidf = [v.transform(texts) for v in (self._chars, self._words) if v is not None]
+        else:  # a visitor's message and its sentences
+            tfidf = [_fast_tfidf(fitted, texts) for fitted in self._fitted()]
+        return sp.hstack([sp.csr_matrix(vectors * self._weight), *tfidf], format="csr")
+
+    def _fitted(self) -> List[tuple]:
+        """(analyzer, vocabulary, idf) of each vectorizer, made once after loading."""
+        fast = getattr(self, "_fast", None)
+        if fast is None:
+            fast = self._fast = [
+                (v.build_analyzer(), v.vocabulary_, v.idf_)
+                for v in (self._chars, self._words) if v is not None
+            ]
+        return fast
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_fast", None)  # rebuilt after loading
+        return state
+
+
+# At parse time scikit-learn's checks and conversions cost more than the tf-idf itself (about
+# 1 ms a call, four calls a message); for a few texts it is computed here, with the same result
+# (tests/test_crisis_detector.py compares them).
+_FAST_UP_TO = 32
+
+
+def _fast_tfidf(fitted: tuple, texts: Sequence[str]) -> sp.csr_matrix:
+    """`TfidfVectorizer.transform(texts)` (sublinear tf, l2 norm), from `_Features._fitted`."""
+    analyze, vocabulary, idf = fitted
+    indptr, indices, data = [0], [], []
+    for text in texts:
+        counts: dict = {}
+        for term in analyze(text):
+            column = vocabulary.get(term)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        columns = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
+        values = (np.log([counts[c] for c in columns]) + 1.0) * idf[columns]
+        norm = np.sqrt(np.dot(values, values))
+        if norm > 0:
+            values = values / norm
+        indices.append(columns)
+        data.append(values)
+        indptr.append(indptr[-1] + len(columns))
+    return sp.csr_matrix(
+        (np.concatenate(data) if data else np.zeros(0), np.concatenate(indices) if indices
+         else np.zeros(0, dtype=np.int64), np.asarray(indptr)),
+        shape=(len(texts), len(vocabulary)),
+    )
 
 
 def _calibrated_svm(c: float, class_weight: Optional[str]) -> CalibratedClassifierCV:

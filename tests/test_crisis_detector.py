@@ -8,10 +8,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from clinic_nlp.crisis_detector import CHECK_IN, SemanticCrisisDetector
-from clinic_nlp.text_models import CRISIS, NONE, segments
+from clinic_nlp.text_models import CRISIS, NONE, _Features, segments
+
+
+def test_a_visitors_message_gets_the_same_features_as_in_training() -> None:
+    # At parse time the tf-idf of a few texts is computed without scikit-learn's overhead; it
+    # must be the same numbers scikit-learn gives, or the classifiers would read it differently.
+    training = [
+        "how much does it cost", "is ketamine FDA approved?", "does it help with PTSD",
+        "how much is one infusion", "I'm not going to hurt myself, just asking",
+        "¿cuánto cuesta la infusión?", "what is ketamine", "does insurance cover it",
+    ]
+    features = _Features(embedding_weight=1.5, word_min_df=1)
+    features.fit(training)
+    messages = ["How much does ONE infusion cost?? 😅", "¿Cuánto cuesta?", "zzz", ""]
+    vectors = np.zeros((len(messages), 384), dtype=np.float32)
+    slow = features.transform(messages * 10, np.vstack([vectors] * 10))[: len(messages)]
+    fast = features.transform(messages, vectors)
+    assert np.allclose(slow.toarray(), fast.toarray(), atol=1e-12)
 
 
 def test_a_long_message_is_read_whole_then_sentence_by_sentence() -> None:
