@@ -25,6 +25,7 @@ The parse result carries `crisis_detector` with the risk, tier and kind (never t
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -101,6 +102,9 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
             "embedding_weight": 1.5,
             "model_path": DEFAULT_MODEL_PATH,
             "cache_path": DEFAULT_CACHE_PATH,
+            # the last full calibration, reused while few examples changed (as the intent
+            # classifier's; empty: always calibrate)
+            "calibration_file": "build/calibration/crisis.joblib",
         }
 
     def __init__(
@@ -138,7 +142,13 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
         model.fit(
             texts, vectors, [crisis_label(m) for m in examples],
             embed=cached_embedder(self._config).embed,
+            calibration_file=(
+                Path(self._config["calibration_file"]) if self._config["calibration_file"]
+                else None
+            ),
         )
+        logger.info("Crisis detector: %s calibration.",
+                    "last" if model.calibration_reused else "a new")
         save(self._model_storage, self._resource, MODEL_FILE, model)
         self._model = model
         return self._resource

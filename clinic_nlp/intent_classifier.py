@@ -12,6 +12,7 @@ the embedding cache (clinic_nlp.sentence_embeddings).
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import numpy as np
@@ -75,11 +76,15 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
     def get_default_config() -> Dict[str, Any]:
         """The retrieval intent, the SVM's C, the sentence vector's weight, and `set_apart`.
 
+        `calibration_file`: where the last full calibration is kept between trainings
+        (clinic_nlp.text_models.RECALIBRATE_AFTER; empty: always calibrate).
+
         `set_apart`: intents left out of the ranking because a later component decides them
         (the crisis detector decides `crisis`); their probabilities go to the parse key
         `set_apart`.
         """
-        return {"retrieval_intent": "faq", "C": 0.5, "embedding_weight": 1.5, "set_apart": []}
+        return {"retrieval_intent": "faq", "C": 0.5, "embedding_weight": 1.5, "set_apart": [],
+                "calibration_file": "build/calibration/intent.joblib"}
 
     def __init__(
         self,
@@ -119,7 +124,11 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         model = IntentModel(
             c=float(self._config["C"]), embedding_weight=float(self._config["embedding_weight"])
         )
-        model.fit(texts, vectors, [label for _, label in examples])
+        calibration = self._config["calibration_file"]
+        model.fit(texts, vectors, [label for _, label in examples],
+                  calibration_file=Path(calibration) if calibration else None)
+        logger.info("Intent classifier: %s calibration.",
+                    "last" if model.calibration_reused else "a new")
         responses = {
             name: variations
             for name, variations in (training_data.responses or {}).items()

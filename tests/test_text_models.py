@@ -1,0 +1,82 @@
+"""The classifiers' calibration is reused after a small change and redone after a large one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Tuple
+
+import numpy as np
+
+from clinic_nlp.text_models import IntentModel
+
+TOPICS = {
+    "faq/cost": ["how much does it cost", "price of one infusion", "is it expensive",
+                 "what do you charge", "cost per session", "how much is a series",
+                 "payment plans?", "do you take insurance for the cost", "what's the fee",
+                 "how much money is it", "pricing please", "cost of treatment",
+                 "how pricey is this", "what will i pay", "is there a charge for the consult",
+                 "fees for infusions", "how much for six sessions", "total cost",
+                 "rough price", "cost estimate"],
+    "faq/fda": ["is it fda approved", "fda status of ketamine", "is this legal",
+                "approved by the fda?", "off label use?", "is ketamine approved for depression",
+                "what does the fda say", "regulatory status", "is spravato approved",
+                "fda approval for infusions", "legal to use ketamine?", "is it sanctioned",
+                "government approval", "fda ok with this?", "approved treatment?",
+                "off-label meaning", "is it licensed", "fda cleared?", "approval status",
+                "is this allowed"],
+    "greet": ["hi", "hello", "hey there", "good morning", "hiya", "howdy", "hello there",
+              "hey", "good evening", "hi!", "yo", "greetings", "morning", "hey hey",
+              "hello?", "hi team", "sup", "good afternoon", "hullo", "hi friend"],
+}
+
+
+def examples() -> Tuple[List[str], List[str]]:
+    texts = [text for topic in TOPICS.values() for text in topic]
+    labels = [label for label, topic in TOPICS.items() for _ in topic]
+    return texts, labels
+
+
+def vectors_for(texts: List[str]) -> np.ndarray:
+    # Stand-ins for sentence vectors: the tf-idf carries these examples.
+    return np.zeros((len(texts), 384), dtype=np.float32)
+
+
+def test_one_new_example_reuses_the_calibration(tmp_path: Path) -> None:
+    calibration = tmp_path / "calibration" / "intent.joblib"
+    texts, labels = examples()
+    first = IntentModel()
+    first.fit(texts, vectors_for(texts), labels, calibration_file=calibration)
+    assert not first.calibration_reused and calibration.exists()
+
+    texts, labels = [*texts, "what does a single infusion set me back"], [*labels, "faq/cost"]
+    second = IntentModel()
+    second.fit(texts, vectors_for(texts), labels, calibration_file=calibration)
+    assert second.calibration_reused
+    proba = second.predict_proba(["how much does one infusion set me back"], vectors_for([""]))
+    assert np.isclose(proba.sum(), 1.0)
+    assert second.labels[int(np.argmax(proba))] == "faq/cost"
+
+
+def test_many_changes_or_a_new_label_calibrate_afresh(tmp_path: Path) -> None:
+    calibration = tmp_path / "intent.joblib"
+    texts, labels = examples()
+    IntentModel().fit(texts, vectors_for(texts), labels, calibration_file=calibration)
+
+    relabelled = ["faq/fda" if label == "faq/cost" and i % 4 == 0 else label
+                  for i, label in enumerate(labels)]
+    many = IntentModel()
+    many.fit(texts, vectors_for(texts), relabelled, calibration_file=calibration)
+    assert not many.calibration_reused
+
+    new_label = IntentModel()
+    new_texts = [*texts, "bye", "goodbye", "see you", "later"]
+    new_label.fit(new_texts, vectors_for(new_texts), [*labels, *["goodbye"] * 4],
+                  calibration_file=calibration)
+    assert not new_label.calibration_reused
+
+
+def test_without_a_calibration_file_every_fit_calibrates() -> None:
+    texts, labels = examples()
+    model = IntentModel()
+    model.fit(texts, vectors_for(texts), labels)
+    assert not model.calibration_reused
