@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Optional
+from typing import Any, Optional
 from urllib.parse import urlsplit
 
 from sanic import Request, Sanic
@@ -34,6 +34,7 @@ from staff_console.web import (
     render,
     see_other,
 )
+from staff_tools.publish import stop_running_commands
 
 PUBLIC_PATHS = ("/sign-in",)
 CONTENT_SECURITY_POLICY = (
@@ -134,6 +135,15 @@ def create_app(config: ConsoleConfig, name: str = "staff_console") -> Sanic:
     app.static("/static", str(STATIC_DIR), name="static")
     for page in (auth, home, topics, inbox, dashboard, publish, history):
         app.blueprint(page.blueprint)
+
+    async def stop_publishing(app: Sanic, loop: Any) -> None:
+        # A publish still training or testing must not outlive the console that started it;
+        # the live model is untouched until the very last step, so nothing is half done.
+        stopped = stop_running_commands()
+        if stopped:
+            LOG.warning("stopped %d publish command(s) still running", stopped)
+
+    app.register_listener(stop_publishing, "before_server_stop")
 
     @app.exception(NotFound)
     async def not_found(request: Request, exception: Exception) -> HTTPResponse:

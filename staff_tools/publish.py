@@ -46,7 +46,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any, Callable, Deque, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import (
+    IO,
+    Any,
+    Callable,
+    Deque,
+    Dict,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+)
 
 from clinic.launcher import environment
 from staff_tools import reload
@@ -180,6 +192,20 @@ def _rasa(project: Path) -> str:
     return os.environ.get("RASA") or str(project / ".venv" / "bin" / "rasa")
 
 
+# The commands running now (training, the gate), so that a console that stops stops them too.
+_RUNNING: Set[subprocess.Popen] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def stop_running_commands() -> int:
+    """Stop every training or gate command still running (the console is stopping)."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for process in running:
+        process.kill()
+    return len(running)
+
+
 def run_command(
     run: Run, command: Sequence[str], timeout: float,
     on_line: Optional[Callable[[str], None]] = None,
@@ -193,6 +219,8 @@ def run_command(
         list(command), cwd=run.project, env=env, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, errors="replace",
     )
+    with _RUNNING_LOCK:
+        _RUNNING.add(process)
     watchdog = threading.Timer(timeout, process.kill)
     watchdog.start()
     tail: Deque[str] = deque(maxlen=40)
@@ -207,6 +235,8 @@ def run_command(
         code = process.wait()
     finally:
         watchdog.cancel()
+        with _RUNNING_LOCK:
+            _RUNNING.discard(process)
         run.log.flush()
     if code < 0:
         tail.append(f"(stopped after {timeout:.0f} s)")

@@ -546,3 +546,23 @@ def test_the_gate_and_the_publish_name_the_same_marker() -> None:
 
     assert gate_module.MARKER == pub.GATE_MARKER
     assert os.path.isfile(PROJECT_DIR / pub.TEST_STORIES)
+
+
+def test_a_stopping_console_stops_the_training_it_started(tmp_path: Path) -> None:
+    import io
+    import threading
+
+    from staff_tools.publish import Run, run_command, stop_running_commands
+
+    run = Run(project=tmp_path, candidate=tmp_path / "candidate.tar.gz", work=tmp_path,
+              log=io.StringIO(), say=lambda _line: None)
+    finished: list = []
+    worker = threading.Thread(
+        target=lambda: finished.append(run_command(run, ["sleep", "60"], timeout=120)))
+    worker.start()
+    for _ in range(100):  # until the command runs
+        if stop_running_commands():
+            break
+        threading.Event().wait(0.05)
+    worker.join(timeout=10)
+    assert not worker.is_alive() and finished and finished[0][0] != 0
