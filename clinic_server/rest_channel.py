@@ -14,6 +14,12 @@ name is still "rest", so the URL stays POST /webhooks/rest/webhook. On top of `R
 - a turn in which something failed (say the action server is down) still gets an answer: the
   clinic's phone number from settings/clinic.yml.
 
+Beside it, POST /webhooks/rest/link-click counts a click on the widget's booking link or on the
+clinic's phone number: the body is exactly `{"link": "booking"}` or `{"link": "phone"}` (400
+otherwise), under the same body limit and per-IP rate limit (its own count) as the webhook.
+It stores one row (the minute and the link, no conversation id, no address) in the tracker
+store's database (clinic_server/tracker_store.py) and answers 204, or 503 if it cannot.
+
 The limits come from environment variables (defaults in clinic/launcher.py's one table);
 0 switches a limit off. Behind a proxy, Sanic's SANIC_PROXIES_COUNT or SANIC_REAL_IP_HEADER
 say which header carries the visitor's IP. `?stream=true` is not supported: replies always
@@ -55,6 +61,7 @@ from clinic.buttons import phone_button
 from clinic.launcher import default_int
 from clinic.settings import ClinicSettings, SettingsError, load_settings
 from clinic_server.rasa_internals import TURN_ERROR_LOGGERS
+from clinic_server.tracker_store import LINKS, current_store
 
 logger = logging.getLogger(__name__)
 
@@ -220,6 +227,21 @@ def parse_chat_request(body: bytes, limits: Limits) -> ChatRequest:
     return ChatRequest(sender=sender, text=text, metadata=metadata)
 
 
+def parse_link_click(body: bytes) -> str:
+    """The link of a link-click body ("booking" or "phone"); `BadRequest` otherwise."""
+    usage = 'send {"link": "booking"} or {"link": "phone"} and nothing else'
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise BadRequest(400, "invalid_json", f"The body is not JSON: {usage}.") from error
+    if not isinstance(payload, dict) or set(payload) != {"link"}:
+        raise BadRequest(400, "invalid_request", f"The body must be one field, 'link': {usage}.")
+    link = payload["link"]
+    if not isinstance(link, str) or link not in LINKS:
+        raise BadRequest(400, "unknown_link", f"Only two links are counted: {usage}.")
+    return link
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body; `BadRequest` (413) as soon as it is longer than `limit` bytes."""
     too_large = BadRequest(
@@ -275,6 +297,8 @@ class ClinicRestInput(RestInput):
         window = self.limits.rate_window_seconds
         self.per_sender = SlidingWindowLimiter(self.limits.rate_per_sender, window)
         self.per_ip = SlidingWindowLimiter(self.limits.rate_per_ip, window)
+        # Link clicks: the same per-IP limit, counted apart from the messages.
+        self.clicks_per_ip = SlidingWindowLimiter(self.limits.rate_per_ip, window)
         _watch_rasa_errors()
 
     @classmethod
@@ -290,7 +314,7 @@ class ClinicRestInput(RestInput):
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
-        """GET / (health) and POST /webhook, under /webhooks/rest."""
+        """GET / (health), POST /webhook and POST /link-click, under /webhooks/rest."""
         webhook = Blueprint("clinic_rest_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])
@@ -305,7 +329,49 @@ class ClinicRestInput(RestInput):
                 logger.debug("chat webhook refused a request: %s", refusal.error)
                 return refusal.response()
 
+        @webhook.route("/link-click", methods=["POST"], stream=True)
+        async def link_click(request: Request) -> HTTPResponse:
+            try:
+                return await self._record_click(request)
+            except BadRequest as refusal:
+                logger.debug("link click refused: %s", refusal.error)
+                return refusal.response()
+
+        @webhook.listener("after_server_start")
+        async def create_clicks_table(*_: Any) -> None:
+            # So that the dashboard shows 0 clicks, not "not recorded", before the first one.
+            store = current_store()
+            if store is not None:
+                try:
+                    store.ensure_link_clicks_table()
+                except Exception as error:  # a database problem: retried at the first click
+                    logger.warning("link clicks: cannot create the table yet (%s)",
+                                   type(error).__name__)
+
         return webhook
+
+    async def _record_click(self, request: Request) -> HTTPResponse:
+        limit = self.limits.max_body_bytes or int(request.app.config.REQUEST_MAX_SIZE)
+        link = parse_link_click(await read_body(request, limit))
+        ip = request.remote_addr or request.ip
+        wait = self.clicks_per_ip.wait_seconds(ip)
+        if wait > 0:
+            seconds = max(1, math.ceil(wait))
+            refusal = BadRequest(429, "rate_limited", f"Too many requests: wait {seconds} s.")
+            return refusal.response(headers={"Retry-After": str(seconds)})
+        self.clicks_per_ip.record(ip)
+        not_recorded = BadRequest(503, "not_recorded", "The click could not be recorded.")
+        store = current_store()
+        if store is None:
+            logger.error("link click not recorded: the tracker store is not "
+                         "clinic_server.tracker_store.MaskingSQLTrackerStore")
+            return not_recorded.response()
+        try:
+            store.record_link_click(link, time.time())
+        except Exception as error:  # the database is down, locked, read-only...
+            logger.error("link click not recorded (%s)", type(error).__name__)
+            return not_recorded.response()
+        return response.empty(status=204)
 
     async def _receive(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]

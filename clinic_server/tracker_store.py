@@ -10,12 +10,19 @@ Rasa passes `url` as `host`; like `type: SQL`, a full database address there is 
 The conversation in the server's memory is not changed (the assistant still answers the
 message as typed); only what is written to the database, or sent to an event broker if one is
 configured, is masked. See docs/privacy.md.
+
+The same database holds the table `link_clicks`: one row per click on the booking link or the
+clinic's phone number in the chat widget, with the time (to the minute) and which link, nothing
+else (no conversation id, no address). The chat channel records them through the store the Rasa
+server created last (`current_store`); the staff console's dashboard counts them.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Set
+import weakref
+from typing import Any, Dict, List, Optional, Set
 
+import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
@@ -24,6 +31,23 @@ from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngi
 from clinic_server.masking import mask_event, sensitive_in_user_events
 from clinic_server.rasa_internals import event_row, unsaved_events
 
+# The clicks on the ways to the clinic (staff_tools.tracker_db.CLICKS_TABLE reads it): when, to
+# the minute (Unix seconds), and which link. Nothing that could tell whose click it was.
+LINKS = ("booking", "phone")
+CLICK_SECONDS = 60
+LINK_CLICKS = sa.Table(
+    "link_clicks", sa.MetaData(),
+    sa.Column("timestamp", sa.Float, nullable=False, index=True),
+    sa.Column("link", sa.String(16), nullable=False),
+)
+
+_current: Optional[weakref.ReferenceType[MaskingSQLTrackerStore]] = None
+
+
+def current_store() -> Optional[MaskingSQLTrackerStore]:
+    """The masking tracker store this process created last (None: none, or it is gone)."""
+    return _current() if _current is not None else None
+
 
 def _found_in(tracker: DialogueStateTracker) -> Set[str]:
     """What the visitor typed in the conversation held in memory (masked once stored)."""
@@ -31,7 +55,43 @@ def _found_in(tracker: DialogueStateTracker) -> Set[str]:
 
 
 class MaskingSQLTrackerStore(SQLTrackerStore):
-    """`SQLTrackerStore` whose stored events have phone numbers and e-mails masked."""
+    """`SQLTrackerStore` whose stored events have phone numbers and e-mails masked.
+
+    It also records clicks on the widget's booking and phone links (`record_link_click`).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """As `SQLTrackerStore`; the store becomes the one link clicks are recorded in."""
+        global _current
+        super().__init__(*args, **kwargs)
+        self._clicks_table_ready = False
+        _current = weakref.ref(self)
+
+    def ensure_link_clicks_table(self) -> None:
+        """Create the `link_clicks` table if it is missing (several servers may race)."""
+        if self._clicks_table_ready:
+            return
+        try:
+            LINK_CLICKS.create(self.engine, checkfirst=True)
+        except sa.exc.SQLAlchemyError:
+            # Another Rasa server created it between the check and the CREATE.
+            with self.engine.connect() as connection:
+                if not sa.inspect(connection).has_table(LINK_CLICKS.name):
+                    raise
+        self._clicks_table_ready = True
+
+    def record_link_click(self, link: str, when: float) -> None:
+        """Store one click on `link` ("booking" or "phone") at `when` (Unix seconds)."""
+        if link not in LINKS:
+            raise ValueError(f"not a link whose clicks are counted: {link!r}")
+        self.ensure_link_clicks_table()
+        minute = when - when % CLICK_SECONDS
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(LINK_CLICKS.insert().values(timestamp=minute, link=link))
+        except sa.exc.SQLAlchemyError:
+            self._clicks_table_ready = False  # dropped meanwhile? check again next time
+            raise
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Write the events not yet stored, masked (same rows as `SQLTrackerStore.save`)."""

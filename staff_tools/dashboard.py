@@ -13,10 +13,11 @@ reads out or logs a message's text.
 A visitor message is what the visitor typed or a button they pressed (a button's payload, a
 topic's title); the widget's 👍 / 👎 are counted as ratings, not messages.
 
-Clicks on the booking link and the phone number are not stored today: the widget opens them
-as plain links. `Handoffs.booking_clicks` and `phone_clicks` are None until they are; they are
-read from a table `link_clicks` (timestamp, link = "booking" or "phone") in the tracker
-database if it exists (the change proposed in CONSOLE_PLAN.md, "Helper B: done").
+Clicks on the booking link and the clinic's phone number are recorded by the chat widget
+and the Rasa server's channel (clinic_server/rest_channel.py, POST /webhooks/rest/link-click)
+in a table `link_clicks` (timestamp, link = "booking" or "phone") of the tracker database.
+`Handoffs.booking_clicks` and `phone_clicks` are None while that table does not exist (a
+database the Rasa server has not run against since clicks are recorded).
 """
 
 from __future__ import annotations
@@ -57,15 +58,19 @@ from staff_tools.review import (
     outcome,
     rated_topic,
 )
-from staff_tools.tracker_db import TrackerStoreError, read_events, safe_address
+from staff_tools.tracker_db import (
+    CLICKS_TABLE,
+    LINK_CLICKS,
+    TrackerStoreError,
+    read_events,
+    safe_address,
+)
 
 BOOK_INTENT, CONTACT_INTENT = "book_consultation", "contact_human"
 # Intents that are small talk or bookkeeping, not a topic asked about.
 NOT_TOPICS = {"greet", "goodbye", "thanks", "affirm", "deny", "feedback", "nlu_fallback",
               "out_of_scope", "crisis", ""}
 TOP_TOPICS = 10
-# The proposed record of link clicks (see the module's docstring).
-CLICKS_TABLE = "link_clicks"
 # Staff words for what is not an FAQ topic (`topic_names` adds the topics' titles).
 ANSWER_NAMES = {
     BOOK_INTENT: "Booking a consultation",
@@ -157,10 +162,10 @@ def _links(reply: Dict[str, Any]) -> Tuple[bool, bool]:
 
 def _recorded_clicks(engine: Engine, period: Period) -> Tuple[Optional[int], Optional[int]]:
     """(booking, phone) clicks from the `link_clicks` table; (None, None) without it."""
-    clicks = sa.table(CLICKS_TABLE, sa.column("timestamp"), sa.column("link"))
-    query = (sa.select(clicks.c.link, sa.func.count())
-             .where(clicks.c.timestamp >= period.start, clicks.c.timestamp < period.end)
-             .group_by(clicks.c.link))
+    clicks = LINK_CLICKS.c
+    query = (sa.select(clicks.link, sa.func.count())
+             .where(clicks.timestamp >= period.start, clicks.timestamp < period.end)
+             .group_by(clicks.link))
     try:
         with engine.connect() as connection:
             if not sa.inspect(connection).has_table(CLICKS_TABLE):

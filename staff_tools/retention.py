@@ -8,7 +8,9 @@
 database is the Rasa server's tracker store, `$TRACKER_STORE_URL` (SQLite or PostgreSQL).
 A conversation is every stored event with one conversation id (the id the widget keeps in
 the visitor's browser); it is deleted whole, once its newest event is older than the cutoff.
-The command prints counts only, never message text, and exits 0 on success, 1 on an error.
+The same cutoff deletes the recorded clicks on the widget's booking and phone links (table
+`link_clicks`, no conversation id) older than it. The command prints counts only, never
+message text, and exits 0 on success, 1 on an error.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from clinic.settings import SettingsError, load_settings
 from staff_tools.tracker_db import (
+    CLICKS_TABLE,
+    LINK_CLICKS,
     URL_ENV_VAR,
     TrackerStoreError,
     open_tracker_store,
@@ -48,6 +52,7 @@ class Outcome:
     conversations: int
     events: int
     kept: int
+    clicks: int = 0  # link clicks older than the cutoff
 
 
 def _connect(engine: Engine) -> Connection:
@@ -71,11 +76,11 @@ def _count(connection: Connection, query: Any) -> int:
     return int(connection.execute(sa.select(sa.func.count()).select_from(query)).scalar() or 0)
 
 
-def _delete(connection: Connection, where: Any) -> int:
+def _delete(connection: Connection, where: Any, table: Any = EVENTS) -> int:
     if connection.engine.url.get_backend_name() == "sqlite":
         # Overwrite the deleted rows in the file instead of leaving them in free pages.
         connection.exec_driver_sql("PRAGMA secure_delete = ON")
-    return int(connection.execute(sa.delete(EVENTS).where(where)).rowcount or 0)
+    return int(connection.execute(sa.delete(table).where(where)).rowcount or 0)
 
 
 def forget_older_than(engine: Engine, cutoff: float, dry_run: bool = False) -> Outcome:
@@ -90,10 +95,16 @@ def forget_older_than(engine: Engine, cutoff: float, dry_run: bool = False) -> O
         conversations = _count(connection, old.subquery())
         events = _count(connection, sa.select(EVENTS).where(EVENTS.c.sender_id.in_(old)).subquery())
         kept = _count(connection, all_ids.subquery()) - conversations
+        clicks = 0
+        old_clicks = LINK_CLICKS.c.timestamp < cutoff
+        if sa.inspect(connection).has_table(CLICKS_TABLE):
+            clicks = _count(connection, sa.select(LINK_CLICKS).where(old_clicks).subquery())
         if not dry_run:
             # One statement, so a visitor who writes again meanwhile is not deleted.
             events = _delete(connection, EVENTS.c.sender_id.in_(old))
-    return Outcome(conversations, events, kept)
+            if clicks:
+                clicks = _delete(connection, old_clicks, LINK_CLICKS)
+    return Outcome(conversations, events, kept, clicks)
 
 
 def forget_conversation(engine: Engine, conversation_id: str, dry_run: bool = False) -> int:
@@ -166,9 +177,11 @@ def run(argv: Optional[List[str]] = None) -> str:
         f"{_plural(args.days, 'day')} (before {when})"
     )
     kept = f"{_plural(outcome.kept, 'conversation')} kept."
+    clicks = (f" and {_plural(outcome.clicks, 'link click')} older than that"
+              if outcome.clicks else "")
     if args.dry_run:
-        return f"Dry run: would delete {what}; nothing was deleted. {kept}"
-    return f"Deleted {what}. {kept}"
+        return f"Dry run: would delete {what}{clicks}; nothing was deleted. {kept}"
+    return f"Deleted {what}{clicks}. {kept}"
 
 
 def main(argv: Optional[List[str]] = None) -> int:

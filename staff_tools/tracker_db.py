@@ -62,6 +62,12 @@ def open_tracker_store(address: Optional[str], command: str) -> Engine:
         ) from error
 
 
+# The clicks on the widget's booking link and the clinic's phone number, written by the chat
+# channel (clinic_server/tracker_store.py): `timestamp` (Unix seconds, to the minute) and `link`
+# ("booking" or "phone"), nothing else. Missing until the Rasa server has run with the channel.
+CLICKS_TABLE = "link_clicks"
+LINK_CLICKS = sa.table(CLICKS_TABLE, sa.column("timestamp"), sa.column("link"))
+
 # ---- reading Rasa's `events` table -------------------------------------------------------
 
 # Rasa's SQLTrackerStore table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent): one row per

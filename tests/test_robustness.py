@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import sqlite3
+import time
 import uuid
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
@@ -337,6 +339,66 @@ def test_a_client_ip_over_its_rate_gets_429_and_another_client_still_gets_answer
         chat(servers, "hello", visitor(), headers=client)
     assert_refused(post(servers, {"sender": visitor(), "message": "hello"}, headers=client), 429)
     assert "automated assistant" in texts(chat(servers, "hello", visitor()))
+
+
+# ---- the count of clicks on the widget's booking and phone links ---------------------------
+
+def click(servers: Servers, body: Any, headers: Optional[Dict[str, str]] = None
+          ) -> requests.Response:
+    # As navigator.sendBeacon sends a string: text/plain, no CORS preflight.
+    return requests.post(
+        servers.url + "/webhooks/rest/link-click", data=body, timeout=30,
+        headers={"Content-Type": "text/plain;charset=UTF-8", **(headers or new_client())},
+    )
+
+
+def stored_clicks(servers: Servers) -> List[tuple]:
+    database = servers.env["TRACKER_STORE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as connection:  # the table is made when the server starts
+        columns = [row[1] for row in connection.execute("pragma table_info(link_clicks)")]
+        assert columns == ["timestamp", "link"]  # no conversation id, no address
+        rows = connection.execute("select timestamp, link from link_clicks order by rowid")
+        return rows.fetchall()
+
+
+def test_a_link_click_is_stored_as_one_row_of_its_minute_and_link(servers: Servers) -> None:
+    before = stored_clicks(servers)
+    response = click(servers, json.dumps({"link": "booking"}))
+    assert response.status_code == 204, response.text
+    after = stored_clicks(servers)
+    assert len(after) == len(before) + 1
+    when, link = after[-1]
+    assert link == "booking" and when % 60 == 0 and time.time() - when < 120
+    assert click(servers, json.dumps({"link": "phone"})).status_code == 204
+    assert stored_clicks(servers)[-1][1] == "phone"
+
+
+BAD_CLICKS = {
+    "not JSON": "link=booking",
+    "another link": json.dumps({"link": "tel:988"}),
+    "a conversation id too": json.dumps({"link": "booking", "sender": "web-1"}),
+    "text too": json.dumps({"link": "phone", "message": "numbat"}),
+}
+
+
+@pytest.mark.parametrize("body", BAD_CLICKS.values(), ids=BAD_CLICKS.keys())
+def test_a_link_click_with_a_bad_body_is_refused_with_a_400(servers: Servers, body: str) -> None:
+    SECRET_WORDS.append("numbat")
+    before = len(stored_clicks(servers))
+    assert_refused(click(servers, body), 400)
+    assert len(stored_clicks(servers)) == before
+
+
+def test_a_link_click_has_the_webhooks_body_and_per_ip_limits(servers: Servers) -> None:
+    assert_refused(click(servers, json.dumps({"link": "booking", "x": "a" * 100_000})), 413)
+    client, limit = new_client(), int(LIMITS["CHAT_RATE_LIMIT_PER_IP"])
+    for _ in range(limit):
+        assert click(servers, json.dumps({"link": "phone"}), headers=client).status_code == 204
+    refused = click(servers, json.dumps({"link": "phone"}), headers=client)
+    assert_refused(refused, 429)
+    assert int(refused.headers["Retry-After"]) >= 1
+    # Counted apart from the chat: the same client may still send messages.
+    assert "automated assistant" in texts(chat(servers, "hello", visitor(), headers=client))
 
 
 # ---- the Rasa HTTP API needs the token -----------------------------------------------------

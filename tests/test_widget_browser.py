@@ -3,8 +3,10 @@ and action server, Chromium driven by Playwright, and an axe-core accessibility 
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, List
 
 import pytest
 import requests
@@ -23,6 +25,7 @@ SCREENSHOTS = PROJECT_DIR / "reports" / "widget"
 REPLY_MS = 30_000  # how long a bot reply may take
 PHONE, PHONE_LINK = "415-249-2580", "tel:+14152492580"
 WEBHOOK = "**/webhooks/rest/webhook"
+LINK_CLICK = "/webhooks/rest/link-click"
 
 
 class Site:
@@ -147,6 +150,55 @@ def test_asking_to_book_shows_a_booking_link_in_a_new_tab_and_a_phone_link(page:
     expect(booking).to_have_attribute("rel", "noopener noreferrer")
     expect(page.locator(f'.cc-msg-bot a[href="{PHONE_LINK}"]')).to_be_visible()
     bot_says(page, PHONE)
+
+
+def stored_clicks(site: Site) -> List[str]:
+    database = site.servers.env["TRACKER_STORE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("select link from link_clicks order by rowid").fetchall()
+    return [link for (link,) in rows]
+
+
+def wait_for_clicks(site: Site, expected: List[str]) -> None:
+    deadline = time.monotonic() + 10  # the count is sent in the background
+    while stored_clicks(site) != expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert stored_clicks(site) == expected
+
+
+def test_clicks_on_the_booking_and_phone_links_are_counted_and_the_links_open_regardless(
+    page: Page, site: Site
+) -> None:
+    page.context.route(BOOKING_URL, lambda route: route.fulfill(
+        status=200, content_type="text/html", body="<title>Booking</title>"))
+    sent: List[str] = []
+    page.on("request", lambda r: sent.append(r.post_data or "") if LINK_CLICK in r.url else None)
+    open_chat(page)
+    ask(page, "I'd like to book")
+    booking = page.locator(f'.cc-msg-bot a[href="{BOOKING_URL}"]')
+    expect(booking).to_be_visible(timeout=REPLY_MS)
+    before = stored_clicks(site)
+    # The count cannot reach the server: the booking page opens all the same.
+    page.route("**" + LINK_CLICK, lambda route: route.abort("connectionrefused"))
+    with page.context.expect_page() as opened:
+        booking.click()
+    opened.value.wait_for_load_state()
+    assert opened.value.url == BOOKING_URL
+    opened.value.close()
+    page.unroute("**" + LINK_CLICK)
+    assert stored_clicks(site) == before
+    # It can: one booking click is stored, and the request says which link and nothing else.
+    with page.context.expect_page() as opened:
+        booking.click()
+    assert opened.value.url == BOOKING_URL
+    opened.value.close()
+    wait_for_clicks(site, [*before, "booking"])
+    # The clinic's phone number (the dialer is not opened in a headless browser).
+    page.evaluate("""() => document.addEventListener('click', (event) => {
+        if (event.target.closest('a[href^="tel:"]')) event.preventDefault(); }, true)""")
+    page.locator(f'.cc-msg-bot a[href="{PHONE_LINK}"]').click()
+    wait_for_clicks(site, [*before, "booking", "phone"])
+    assert sent == ['{"link":"booking"}'] * 2 + ['{"link":"phone"}'], sent
 
 
 def test_the_conversation_survives_a_reload_and_restart_starts_afresh(page: Page) -> None:
@@ -281,6 +333,8 @@ def test_a_visitor_in_crisis_on_a_phone_gets_one_tap_links_to_the_crisis_lines(
     assert hrefs[-1] == PHONE_LINK, hrefs
     # A tap lands on the link itself (the phone then opens its dialer or messages app, which
     # a headless browser has not: the navigation is caught here, so taps cannot hang).
+    counted: List[str] = []
+    page.on("request", lambda r: counted.append(r.url) if LINK_CLICK in r.url else None)
     page.evaluate("""() => { window.tapped = [];
         document.addEventListener('click', (event) => {
             const link = event.target.closest('a');
@@ -290,6 +344,8 @@ def test_a_visitor_in_crisis_on_a_phone_gets_one_tap_links_to_the_crisis_lines(
         expect(links.nth(i)).not_to_have_attribute("target", "_blank")
         links.nth(i).tap(timeout=5_000)
     assert page.evaluate("() => window.tapped") == hrefs[:4]
+    page.wait_for_timeout(500)
+    assert counted == []  # crisis lines are never counted
     expect(page.get_by_label("Type your message")).to_be_visible()
     page.context.close()
 

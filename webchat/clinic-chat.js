@@ -5,7 +5,9 @@
  *   <script src="/clinic-chat.js" data-server-url="https://chat.example.org"
  *           data-title="Clinic assistant" data-phone="415-249-2580" defer></script>
  *
- * Talks to Rasa's REST channel (POST {server}/webhooks/rest/webhook). Message text is always
+ * Talks to Rasa's REST channel (POST {server}/webhooks/rest/webhook); a click on the booking
+ * link or the clinic's phone number is counted (POST {server}/webhooks/rest/link-click with
+ * {"link": "booking" | "phone"} only). Message text is always
  * rendered as text (textContent); links are built as DOM nodes, never from HTML strings.
  * See README.md in this folder for every attribute.
  */
@@ -97,6 +99,23 @@
     if (type === "phone" && !/^tel:/i.test(url)) url = telLink(url);
     if (APP_LINKS[type]) return APP_LINKS[type].test(url) ? url : null;
     return /^https?:\/\//i.test(url) ? url : null;
+  }
+  // The ways to the clinic whose clicks the staff's dashboard counts: the booking link and the
+  // clinic's own phone number. Crisis lines (911, 988, 741741: 3 and 6 digits, or sms) never.
+  function countedLink(type, href) {
+    if (type === "web_url") return "booking";
+    if (type === "phone" && href.replace(/\D/g, "").length >= 7) return "phone";
+    return null;
+  }
+  // Fire and forget: the link opens at once whatever becomes of this request. Only which link:
+  // no conversation id, no text. A text/plain body needs no CORS preflight.
+  function countClick(link) {
+    var url = config.serverUrl + "/webhooks/rest/link-click";
+    var body = JSON.stringify({ link: link });
+    try {
+      if (navigator.sendBeacon && navigator.sendBeacon(url, body)) return;
+      fetch(url, { method: "POST", body: body, keepalive: true }).catch(function () {});
+    } catch (e) { /* not counted; the link still opens */ }
   }
   function externalLink(href, className, label) {
     var a = el("a", className, label);
@@ -218,6 +237,8 @@
         var a = APP_LINKS[b.type] ? el("a", "cc-link-button", b.title)
           : externalLink(href, "cc-link-button", b.title);
         a.href = href;
+        var counted = countedLink(b.type, href);
+        if (counted) a.addEventListener("click", function () { countClick(counted); });
         links.appendChild(a);
       } else if (withQuickReplies && b.payload) {
         var q = el("button", "cc-quick", b.title);
