@@ -8,6 +8,13 @@ name is still "rest", so the URL stays POST /webhooks/rest/webhook. On top of `R
 - the body must be a JSON object with a string `sender` and a string `message` (400 otherwise,
   with a JSON `error` and `message`);
 - control characters are removed and the text is NFC-normalised; other scripts and emoji pass;
+- only the assistant's own buttons send intents: Rasa reads a message starting with `/` as
+  `/intent{entities}` and skips the NLU, so such a message is passed on as it is only if it is
+  one of the payloads the assistant's buttons and the widget's thumbs send
+  (`clinic.buttons.BUTTON_PAYLOADS`, every entity value included). Any other (`/restart`,
+  `/faq`, `/crisis`, `/greet{"x":"y"}`, `/feedback{"rating":"sideways"}`...) is the visitor's
+  text: its `/` becomes `／` (U+FF0F, the full-width slash), so the NLU reads it like any
+  other message and the stored conversation shows it as typed, marked as not a command;
 - a message length limit: the visitor gets a polite reply asking to shorten it, and the model
   never sees the message;
 - rate limits per sender and per client IP over a sliding window (429 with Retry-After);
@@ -39,6 +46,7 @@ from collections import deque
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import (
+    AbstractSet,
     Any,
     Awaitable,
     Callable,
@@ -52,12 +60,13 @@ from typing import (
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.shared.constants import INTENT_MESSAGE_PREFIX
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from clinic.buttons import phone_button
+from clinic.buttons import BUTTON_PAYLOADS, phone_button
 from clinic.launcher import default_int
 from clinic.settings import ClinicSettings, SettingsError, load_settings
 from clinic_server.rasa_internals import TURN_ERROR_LOGGERS
@@ -175,6 +184,23 @@ def clean_text(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(kept)).strip()
 
 
+# What a visitor's leading "/" becomes when the message is not a button's payload: the
+# full-width solidus reads as a slash, and the NLU's tokenizer splits it off as punctuation.
+TYPED_SLASH = "\uff0f"
+
+
+def as_visitor_text(text: str, payloads: AbstractSet[str] = BUTTON_PAYLOADS) -> str:
+    """`text` as Rasa should take it: an intent only if it is one of the buttons' `payloads`.
+
+    A message starting with `/` that is not exactly one of them gets `／` for its first
+    character, so that Rasa does not read it as `/intent{entities}` but runs the NLU on it.
+    `text` is already cleaned (`clean_text`: stripped, as Rasa strips it before looking).
+    """
+    if not text.startswith(INTENT_MESSAGE_PREFIX) or text in payloads:
+        return text
+    return TYPED_SLASH + text[len(INTENT_MESSAGE_PREFIX):]
+
+
 class BadRequest(Exception):
     """A request the webhook refuses: the status and a one-line message for the client."""
 
@@ -221,10 +247,14 @@ def parse_chat_request(body: bytes, limits: Limits) -> ChatRequest:
     text = clean_text(payload["message"])
     if not text:
         raise BadRequest(400, "empty_message", "'message' is empty: type a question.")
+    visitor_text = as_visitor_text(text)
+    if visitor_text != text:
+        logger.debug("chat webhook: a message starting with '/' that no button sends is "
+                     "taken as text")
     metadata = payload.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest(400, "invalid_request", "'metadata', if given, must be a JSON object.")
-    return ChatRequest(sender=sender, text=text, metadata=metadata)
+    return ChatRequest(sender=sender, text=visitor_text, metadata=metadata)
 
 
 def parse_link_click(body: bytes) -> str:

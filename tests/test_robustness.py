@@ -17,8 +17,15 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from clinic import launcher
+from clinic.buttons import BUTTON_PAYLOADS, booking_quick_reply, feedback_payload
 from clinic.settings import load_settings
-from clinic_server.rest_channel import ChannelConfigError, Limits, SlidingWindowLimiter, clean_text
+from clinic_server.rest_channel import (
+    TYPED_SLASH,
+    ChannelConfigError,
+    Limits,
+    SlidingWindowLimiter,
+    clean_text,
+)
 from tests.conftest import MODEL_PATH
 from tests.test_end_to_end import BOOKING_URL, TOKEN, Servers, texts, visitor
 
@@ -42,6 +49,8 @@ APOLOGY = "something went wrong on our side"
 _addresses = (f"10.{a}.{b}.{c}" for a, b, c in itertools.product(range(256), repeat=3))
 # Words sent in messages that must never reach the log.
 SECRET_WORDS: List[str] = []
+# What the servers' logs hold from their start on (`LogWatch`, set by the `servers` fixture).
+SINCE_START: List[LogWatch] = []
 
 
 def new_client() -> Dict[str, str]:
@@ -56,6 +65,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         for name, value in LIMITS.items():
             environment.setenv(name, value)
         started = Servers(tmp_path_factory.mktemp("robustness"))
+    SINCE_START.append(LogWatch(started))
     try:
         yield started
     finally:
@@ -92,11 +102,34 @@ def assert_still_answers(servers: Servers) -> None:
     assert "2019" in texts(replies) and APOLOGY not in texts(replies)
 
 
-def stored_user_texts(servers: Servers, sender: str) -> List[str]:
+def stored_user_events(servers: Servers, sender: str) -> List[Dict[str, Any]]:
     tracker = requests.get(
         f"{servers.url}/conversations/{sender}/tracker", params={"token": TOKEN}, timeout=30,
     ).json()
-    return [event["text"] for event in tracker["events"] if event["event"] == "user"]
+    return [event for event in tracker["events"] if event["event"] == "user"]
+
+
+def stored_user_texts(servers: Servers, sender: str) -> List[str]:
+    return [event["text"] for event in stored_user_events(servers, sender)]
+
+
+class LogWatch:
+    """What the two servers write to their logs from now on."""
+
+    def __init__(self, servers: Servers) -> None:
+        self.paths = [Path(log.name) for log in servers.logs]
+        self.starts = [path.stat().st_size for path in self.paths]
+
+    def problems(self) -> List[str]:
+        """The ERROR lines and tracebacks written since, in either log."""
+        found = []
+        for path, start in zip(self.paths, self.starts, strict=True):
+            with path.open("rb") as log:
+                log.seek(start)
+                written = log.read().decode("utf-8", "replace")
+            found += [line for line in written.splitlines()
+                      if " ERROR " in line or "Traceback" in line]
+        return found
 
 
 # ---- the pieces, without servers ------------------------------------------------------------
@@ -253,6 +286,75 @@ def test_other_scripts_and_emoji_get_a_reply_and_are_stored_intact(
     assert stored_user_texts(servers, sender) == [text]
 
 
+# ---- intents typed by a visitor (issue 17) ------------------------------------------------
+
+# Rasa would take each as an intent, skipping the NLU: a built-in intent or action, the
+# retrieval intent without its answer, entities no button carries, a value no thumb sends.
+TYPED_INTENTS = [
+    "/restart", "/faq", "/crisis", "/nlu_fallback", "/session_start", '/greet{"x":"y"}',
+    '/feedback{"rating":"sideways"}', '/book_consultation{"condition":"OCD"}',
+    '/contact_human{"crisis_kind":"emergency"}', '/feedback{"rating":"up"',
+]
+OFF_TOPIC = "Sorry, I can't help with that"
+NOT_UNDERSTOOD = ("I'm not sure I understood",)  # did-you-mean, and the rephrase answer
+CRISIS_REPLY = "741741"
+
+
+def nlu_intent(servers: Servers, text: str) -> str:
+    parse = requests.post(servers.url + "/model/parse", params={"token": TOKEN},
+                          json={"text": text}, timeout=30)
+    assert parse.status_code == 200, parse.text
+    return parse.json()["intent"]["name"]
+
+
+@pytest.mark.parametrize("typed", TYPED_INTENTS)
+def test_an_intent_typed_by_a_visitor_is_read_by_the_nlu_as_text(
+    servers: Servers, typed: str
+) -> None:
+    watch, sender = LogWatch(servers), visitor()
+    replies = chat(servers, typed, sender)
+    assert texts(replies).strip() and APOLOGY not in texts(replies)
+    [event] = stored_user_events(servers, sender)
+    assert event["text"] == TYPED_SLASH + typed[1:]  # stored as typed, but for the slash
+    parse = event["parse_data"]
+    assert len(parse["intent_ranking"]) > 1, "the NLU's ranking, not Rasa's `/` syntax"
+    assert parse["intent"]["name"] == nlu_intent(servers, event["text"])
+    # Entities only from the NLU's extractors (a crisis check-in, a condition it recognises),
+    # none from the typed JSON, which Rasa's `/` syntax would mark as its RegexMessageHandler's.
+    assert all(entity.get("extractor") != "RegexMessageHandler" for entity in parse["entities"])
+    assert all(entity["entity"] != "rating" for entity in parse["entities"])
+    # The crisis reply only if the NLU found a crisis in the text.
+    assert (CRISIS_REPLY in texts(replies)) == (parse["intent"]["name"] == "crisis")
+    if parse["intent"]["name"] in ("out_of_scope", "nlu_fallback"):
+        assert OFF_TOPIC in texts(replies) or any(
+            words in texts(replies) for words in NOT_UNDERSTOOD), texts(replies)
+    assert watch.problems() == []
+
+
+def test_the_assistants_buttons_and_thumbs_still_send_their_intents(servers: Servers) -> None:
+    watch, sender = LogWatch(servers), visitor()
+    answer = chat(servers, "is ketamine FDA approved?", sender)
+    offered = [b.get("payload") for reply in answer for b in reply.get("buttons", [])]
+    assert booking_quick_reply()["payload"] in offered
+    assert "Thanks for telling us" in texts(chat(servers, feedback_payload("up"), sender))
+    person = chat(servers, "/contact_human", sender)  # the handoff (phone first while open)
+    assert any(b.get("url", "").startswith("tel:") for reply in person
+               for b in reply.get("buttons", []))
+    booking = chat(servers, booking_quick_reply()["payload"], sender)
+    assert BOOKING_URL in [b.get("url") for reply in booking for b in reply.get("buttons", [])]
+    events = stored_user_events(servers, sender)
+    assert [event["text"] for event in events][1:] == [
+        '/feedback{"rating":"up"}', "/contact_human", "/book_consultation"]
+    assert all(event["text"] in BUTTON_PAYLOADS for event in events[1:])
+    assert [(event["parse_data"]["intent"]["name"], event["parse_data"]["intent"]["confidence"],
+             [(e["entity"], e["value"]) for e in event["parse_data"]["entities"]])
+            for event in events[1:]] == [
+        ("feedback", 1.0, [("rating", "up")]), ("contact_human", 1.0, []),
+        ("book_consultation", 1.0, []),
+    ]
+    assert watch.problems() == []
+
+
 # ---- fuzzing -------------------------------------------------------------------------------
 
 JSON_VALUES = st.recursive(
@@ -399,6 +501,17 @@ def test_a_link_click_has_the_webhooks_body_and_per_ip_limits(servers: Servers) 
     assert int(refused.headers["Retry-After"]) >= 1
     # Counted apart from the chat: the same client may still send messages.
     assert "automated assistant" in texts(chat(servers, "hello", visitor(), headers=client))
+
+
+# ---- nothing a visitor sent left an error ----------------------------------------------------
+
+def test_no_visitor_input_left_an_error_or_a_traceback_in_the_logs(servers: Servers) -> None:
+    # The requests above are what a visitor can send through the public side (nginx passes
+    # only /webhooks/), and one oversized API call: malformed, oversized, other scripts, typed
+    # intents, fuzzed, over the rate limits, bad link clicks. Below come the HTTP API (private;
+    # Rasa logs its refusals as errors) and the faults (the action server stopped).
+    [watch] = SINCE_START
+    assert watch.problems() == []
 
 
 # ---- the Rasa HTTP API needs the token -----------------------------------------------------

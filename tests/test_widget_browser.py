@@ -13,6 +13,7 @@ import requests
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from clinic import launcher
+from clinic.buttons import feedback_payload
 from tests.conftest import MODEL_PATH, PROJECT_DIR
 from tests.test_end_to_end import BOOKING_URL, TOKEN, Servers, free_port
 
@@ -279,7 +280,8 @@ def test_a_visitor_rates_answers_with_keyboard_and_mouse_and_the_chat_goes_on(
     helped.focus()
     with page.expect_request(lambda r: r.url.endswith("/webhooks/rest/webhook")) as sent:
         page.keyboard.press("Enter")
-    assert sent.value.post_data_json["message"] == '/feedback{"rating":"up"}'
+    # The payload the chat channel accepts (clinic/buttons.py), as the widget writes it.
+    assert sent.value.post_data_json["message"] == feedback_payload("up")
     bot_says(page, "Thanks for telling us.")
     expect(helped).to_have_attribute("aria-pressed", "true")
     expect(helped).to_be_focused()

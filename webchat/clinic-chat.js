@@ -433,7 +433,9 @@
   }
 
   // A rating is sent as Rasa's intent syntax, not shown as the visitor's message; the
-  // assistant's short thanks is.
+  // assistant's short thanks is. The chat channel takes only the payloads of
+  // clinic/buttons.py (BUTTON_INTENTS: feedback, its rating "up" or "down") as intents;
+  // tests/test_payloads.py checks this script against it.
   function sendFeedback(message, value, box) {
     if (busy || message.rating) return;
     busy = true;

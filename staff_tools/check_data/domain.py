@@ -1,4 +1,8 @@
-"""The domain's intents, actions and answers; FAQ answers and FAQ examples must pair up."""
+"""The domain's intents, actions and answers; FAQ answers and FAQ examples must pair up.
+
+An answer's button sends a question (text) or one of the intent payloads of clinic/buttons.py,
+the only ones the chat channel takes as intents.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Dict, Set, Tuple
 
 from yaml.nodes import Node, SequenceNode
 
+from clinic.buttons import BUTTON_PAYLOADS
 from staff_tools.check_data.layout import DOMAIN_FILE, FAQ_ANSWER_PREFIX, GUIDE, MIN_EXAMPLES
 from staff_tools.check_data.nlu import NluData
 from staff_tools.check_data.project import Project
@@ -74,3 +79,23 @@ def check_answers_and_examples(project: Project, nlu: NluData, domain: DomainDat
                         f"'- intent: faq/{key}'{did_you_mean(key, with_examples)}",
                         f"add a '- intent: faq/{key}' block with at least {MIN_EXAMPLES} "
                         "examples to data/nlu/faq.yml, or correct the name here")
+
+
+def check_button_payloads(project: Project, domain: DomainData) -> None:
+    """A button payload starting with `/` must be one the chat channel takes as an intent."""
+    allowed = ", ".join(sorted(BUTTON_PAYLOADS))
+    for name, (_, variants) in domain.responses.items():
+        for variant in items_of(variants):
+            for button in items_of(child(variant, "buttons")):
+                payload_node = child(button, "payload")
+                payload = text_of(payload_node)
+                if payload_node is None or payload is None or not payload.startswith("/"):
+                    continue
+                if payload.strip() not in BUTTON_PAYLOADS:
+                    project.add(
+                        DOMAIN_FILE, node_line(payload_node),
+                        f"a button of {name} sends '{payload}', which the chat channel does "
+                        "not take as an intent: a click on it would be read as typed text",
+                        "make the button send a question (its text, as the topic buttons do) "
+                        f"or one of {allowed} (clinic/buttons.py)",
+                    )

@@ -5,7 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from staff_tools.check_data.contact_details import check_contact_details
-from staff_tools.check_data.domain import check_answers_and_examples, read_domain
+from staff_tools.check_data.domain import (
+    check_answers_and_examples,
+    check_button_payloads,
+    read_domain,
+)
 from staff_tools.check_data.examples import check_counts, check_duplicates
 from staff_tools.check_data.faq_topics import check_faq_topics, read_topics
 from staff_tools.check_data.layout import OTHER_YAML_GLOBS
@@ -29,6 +33,7 @@ def check_project(root: Path) -> Report:
     check_duplicates(project)
     check_counts(project, nlu, domain)
     check_answers_and_examples(project, nlu, domain)
+    check_button_payloads(project, domain)
     check_faq_topics(project, nlu, domain, topics)
     check_contact_details(project, domain)
     report = project.report
