@@ -24,7 +24,11 @@ def test_a_visitors_message_gets_the_same_features_as_in_training() -> None:
         "¿cuánto cuesta la infusión?", "what is ketamine", "does insurance cover it",
     ]
     features = _Features(embedding_weight=1.5, word_min_df=1)
-    features.fit(training)
+    training_vectors = np.ones((len(training), 384), dtype=np.float32)
+    learnt = features.fit_transform(training, training_vectors)
+    # The features learnt from are the ones the fitted vocabularies give the same texts.
+    again = features.transform(training * 5, np.vstack([training_vectors] * 5))[: len(training)]
+    assert np.allclose(learnt.toarray(), again.toarray(), atol=1e-12)
     messages = ["How much does ONE infusion cost?? 😅", "¿Cuánto cuesta?", "zzz", ""]
     vectors = np.zeros((len(messages), 384), dtype=np.float32)
     slow = features.transform(messages * 10, np.vstack([vectors] * 10))[: len(messages)]

@@ -80,3 +80,20 @@ def test_without_a_calibration_file_every_fit_calibrates() -> None:
     model = IntentModel()
     model.fit(texts, vectors_for(texts), labels)
     assert not model.calibration_reused
+
+
+def test_solving_the_labels_two_at_a_time_gives_the_same_classifier() -> None:
+    from sklearn.svm import LinearSVC
+
+    from clinic_nlp.text_models import TwoCoreLinearSVC
+
+    rng = np.random.default_rng(7)
+    features = rng.normal(size=(300, 20))
+    labels = np.asarray([f"label{i}" for i in rng.integers(0, 5, size=300)])
+    features[np.arange(300), [int(label[-1]) for label in labels]] += 2.0
+    plain = LinearSVC(C=0.5).fit(features, labels)
+    two_core = TwoCoreLinearSVC(C=0.5).fit(features, labels)
+    assert list(two_core.classes_) == list(plain.classes_)
+    assert np.allclose(two_core.decision_function(features), plain.decision_function(features),
+                       atol=1e-4)
+    assert (two_core.predict(features) == plain.predict(features)).all()
