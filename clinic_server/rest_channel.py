@@ -68,9 +68,10 @@ from sanic.response import HTTPResponse
 
 from clinic.buttons import BUTTON_PAYLOADS, phone_button
 from clinic.launcher import default_int
+from clinic.link_clicks import LINKS
 from clinic.settings import ClinicSettings, SettingsError, load_settings
 from clinic_server.rasa_internals import TURN_ERROR_LOGGERS
-from clinic_server.tracker_store import LINKS, current_store
+from clinic_server.tracker_store import current_store
 
 logger = logging.getLogger(__name__)
 

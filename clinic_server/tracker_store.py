@@ -28,17 +28,22 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
 
+from clinic.link_clicks import (
+    CLICK_SECONDS,
+    CLICKS_TABLE,
+    LINK_COLUMN,
+    LINKS,
+    TIMESTAMP_COLUMN,
+)
 from clinic_server.masking import mask_event, sensitive_in_user_events
 from clinic_server.rasa_internals import event_row, unsaved_events
 
-# The clicks on the ways to the clinic (staff_tools.tracker_db.CLICKS_TABLE reads it): when, to
-# the minute (Unix seconds), and which link. Nothing that could tell whose click it was.
-LINKS = ("booking", "phone")
-CLICK_SECONDS = 60
+# The clicks on the ways to the clinic (clinic/link_clicks.py; staff_tools.tracker_db reads
+# them): when, to the minute (Unix seconds), and which link.
 LINK_CLICKS = sa.Table(
-    "link_clicks", sa.MetaData(),
-    sa.Column("timestamp", sa.Float, nullable=False, index=True),
-    sa.Column("link", sa.String(16), nullable=False),
+    CLICKS_TABLE, sa.MetaData(),
+    sa.Column(TIMESTAMP_COLUMN, sa.Float, nullable=False, index=True),
+    sa.Column(LINK_COLUMN, sa.String(16), nullable=False),
 )
 
 _current: Optional[weakref.ReferenceType[MaskingSQLTrackerStore]] = None
@@ -88,7 +93,9 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         minute = when - when % CLICK_SECONDS
         try:
             with self.engine.begin() as connection:
-                connection.execute(LINK_CLICKS.insert().values(timestamp=minute, link=link))
+                connection.execute(
+                    LINK_CLICKS.insert().values({TIMESTAMP_COLUMN: minute, LINK_COLUMN: link})
+                )
         except sa.exc.SQLAlchemyError:
             self._clicks_table_ready = False  # dropped meanwhile? check again next time
             raise

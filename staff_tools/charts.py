@@ -391,26 +391,33 @@ def stacked_share_bar(
 # ---- what the desc says ------------------------------------------------------------------
 
 def _bars_summary(labels: Sequence[str], series: Series, unit: str) -> str:
-    if not labels:
-        return NO_DATA
-    parts = []
-    for name, values in series:
-        best = max(range(len(labels)), key=lambda index: float(values[index]))
-        parts.append(f"{name}: highest {labels[best]} "
-                     f"({format_number(values[best], unit)}), "
-                     f"total {format_number(sum(values), unit)}.")
-    return f"Bar chart of {len(labels)} items. " + " ".join(parts)
+    return _series_summary(labels, series, unit, "Bar chart of {count} items.",
+                           "{name}: highest {label} ({highest}), total {total}.")
 
 
 def _line_summary(labels: Sequence[str], series: Series, unit: str) -> str:
+    return _series_summary(labels, series, unit, "Line chart from {first} to {last}.",
+                           "{name}: total {total}, highest {highest} on {label}.")
+
+
+def _series_summary(
+    labels: Sequence[str], series: Series, unit: str, heading: str, each: str
+) -> str:
+    """The `heading`, then a sentence per series: `each`, formatted with its values.
+
+    `heading` may name {count} (how many labels), {first} and {last} (label); `each` the
+    series' {name}, {total}, {highest} value and the {label} of that value.
+    """
     if not labels:
         return NO_DATA
     parts = []
     for name, values in series:
         best = max(range(len(labels)), key=lambda index: float(values[index]))
-        parts.append(f"{name}: total {format_number(sum(values), unit)}, highest "
-                     f"{format_number(values[best], unit)} on {labels[best]}.")
-    return f"Line chart from {labels[0]} to {labels[-1]}. " + " ".join(parts)
+        parts.append(each.format(name=name, label=labels[best],
+                                 highest=format_number(values[best], unit),
+                                 total=format_number(sum(values), unit)))
+    opening = heading.format(count=len(labels), first=labels[0], last=labels[-1])
+    return f"{opening} " + " ".join(parts)
 
 
 def _share_summary(parts: Sequence[Tuple[str, Number]]) -> str:

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from clinic.link_clicks import BOOKING, CLICKS_TABLE, PHONE
 from clinic.parse_result import answer_label
 from clinic.topics import TopicsError, load_topics
 from staff_tools.charts import (
@@ -59,8 +60,8 @@ from staff_tools.review import (
     rated_topic,
 )
 from staff_tools.tracker_db import (
-    CLICKS_TABLE,
-    LINK_CLICKS,
+    CLICK_LINK,
+    CLICK_TIME,
     TrackerStoreError,
     read_events,
     safe_address,
@@ -162,10 +163,9 @@ def _links(reply: Dict[str, Any]) -> Tuple[bool, bool]:
 
 def _recorded_clicks(engine: Engine, period: Period) -> Tuple[Optional[int], Optional[int]]:
     """(booking, phone) clicks from the `link_clicks` table; (None, None) without it."""
-    clicks = LINK_CLICKS.c
-    query = (sa.select(clicks.link, sa.func.count())
-             .where(clicks.timestamp >= period.start, clicks.timestamp < period.end)
-             .group_by(clicks.link))
+    query = (sa.select(CLICK_LINK, sa.func.count())
+             .where(CLICK_TIME >= period.start, CLICK_TIME < period.end)
+             .group_by(CLICK_LINK))
     try:
         with engine.connect() as connection:
             if not sa.inspect(connection).has_table(CLICKS_TABLE):
@@ -175,7 +175,7 @@ def _recorded_clicks(engine: Engine, period: Period) -> Tuple[Optional[int], Opt
         raise TrackerStoreError(
             f"cannot read the link clicks at {safe_address(engine.url)}"
         ) from error
-    return counts.get("booking", 0), counts.get("phone", 0)
+    return counts.get(BOOKING, 0), counts.get(PHONE, 0)
 
 
 def dashboard(

@@ -661,6 +661,47 @@ def _busy_result(holder: str, started: float) -> PublishResult:
     )
 
 
+def _run_job(
+    project: Path,
+    kind: str,
+    who: str,
+    on_progress: Callable[[Progress], None],
+    body: Callable[[_Reporter, IO[str]], ModelVersion],
+    *,
+    succeeded: str,
+    unexpected: str,
+) -> PublishResult:
+    """Run `body` (a publish or a restore: `kind`) under the lock, with its own log file.
+
+    `body` reports its steps and returns the version live at the end; a `StepFailed` it raises
+    is said to staff as it is, any other error as `unexpected` (formatted with `error` and
+    `log`, the log file, which gets the traceback). Another job running: a `BUSY` result.
+    """
+    started = time.monotonic()
+    try:
+        with _locked(project, f"A {kind}", who):
+            log_path = _log_file(project, kind)
+            with log_path.open("w", encoding="utf-8") as log:
+                reporter = _Reporter(on_progress, log)
+                try:
+                    version = body(reporter, log)
+                except StepFailed as failure:
+                    reporter.failed(failure.message)
+                    return PublishResult(False, failure.message, reporter.step,
+                                         failure.details, log_path,
+                                         seconds=time.monotonic() - started)
+                except Exception as error:  # said to staff; the traceback goes to the log
+                    log.write(traceback.format_exc())
+                    message = unexpected.format(error=error, log=log_path)
+                    reporter.failed(message)
+                    return PublishResult(False, message, reporter.step, [], log_path,
+                                         seconds=time.monotonic() - started)
+    except _Busy as busy:
+        return _busy_result(str(busy), started)
+    return PublishResult(True, succeeded, None, [], log_path, version,
+                         time.monotonic() - started)
+
+
 def publish(
     project: Path,
     on_progress: Callable[[Progress], None],
@@ -671,37 +712,20 @@ def publish(
     steps: Optional[Steps] = None,
 ) -> PublishResult:
     """Check, train, test and, only if every test passed, put the new version live."""
-    steps = steps or REAL_STEPS
-    started = time.monotonic()
+    chosen = steps or REAL_STEPS
     paths = _paths(project)
-    try:
-        with _locked(project, "A publish", published_by):
-            log_path = _log_file(project, "publish")
-            with log_path.open("w", encoding="utf-8") as log:
-                reporter = _Reporter(on_progress, log)
-                run = Run(project, paths["candidate"], paths["work"], log, reporter.say)
-                try:
-                    version = _publish_steps(project, run, reporter, steps, server_url, token,
-                                             published_by)
-                except StepFailed as failure:
-                    reporter.failed(failure.message)
-                    return PublishResult(False, failure.message, reporter.step,
-                                         failure.details, log_path,
-                                         seconds=time.monotonic() - started)
-                except Exception as error:  # said to staff; the traceback goes to the log
-                    log.write(traceback.format_exc())
-                    message = (f"Something unexpected went wrong ({error}). The assistant keeps "
-                               "answering as before; ask a developer to look at the log, "
-                               f"{log_path}.")
-                    reporter.failed(message)
-                    return PublishResult(False, message, reporter.step, [], log_path,
-                                         seconds=time.monotonic() - started)
-    except _Busy as busy:
-        return _busy_result(str(busy), started)
-    return PublishResult(
-        True, "Published: the assistant now answers with the new version, and no conversation "
-        "was interrupted. The previous version is kept: “Restore previous” puts it back.",
-        None, [], log_path, version, time.monotonic() - started,
+
+    def body(reporter: _Reporter, log: IO[str]) -> ModelVersion:
+        run = Run(project, paths["candidate"], paths["work"], log, reporter.say)
+        return _publish_steps(project, run, reporter, chosen, server_url, token, published_by)
+
+    return _run_job(
+        project, "publish", published_by, on_progress, body,
+        succeeded="Published: the assistant now answers with the new version, and no "
+        "conversation was interrupted. The previous version is kept: “Restore previous” puts "
+        "it back.",
+        unexpected="Something unexpected went wrong ({error}). The assistant keeps answering "
+        "as before; ask a developer to look at the log, {log}.",
     )
 
 
@@ -765,50 +789,38 @@ def restore_previous(
     steps: Optional[Steps] = None,
 ) -> PublishResult:
     """Put the previous version back (it swaps with the current one) and load it."""
-    steps = steps or REAL_STEPS
-    started = time.monotonic()
+    chosen = steps or REAL_STEPS
     paths = _paths(project)
-    try:
-        with _locked(project, "A restore", restored_by):
-            log_path = _log_file(project, "restore")
-            with log_path.open("w", encoding="utf-8") as log:
-                reporter = _Reporter(on_progress, log)
-                try:
-                    reporter.start("restore", "Putting the previous version back")
-                    previous = paths["previous_dir"] / paths["current"].name
-                    if not previous.is_file() or not paths["current"].is_file():
-                        raise StepFailed("There is no previous version to put back.")
-                    steps.check_server(server_url, token)
-                    _swap_current_and_previous(project)
-                    reporter.done("The previous version is the current one again")
-                    reporter.start("load", "Loading it into the assistant (conversations carry on)")
-                    try:
-                        steps.load_model(server_url, token, paths["current"])
-                    except BaseException:
-                        _swap_current_and_previous(project)
-                        raise
-                    record = _read_record(paths["current"])
-                    record.update(restored_at=_now().isoformat(), restored_by=restored_by or None)
-                    _write_record(paths["current"], record)
-                    reporter.done("The assistant now answers with the previous version")
-                except StepFailed as failure:
-                    message = failure.message
-                    if reporter.step == "load":
-                        message += " Nothing was changed: the assistant keeps its version."
-                    reporter.failed(message)
-                    return PublishResult(False, message, reporter.step, failure.details,
-                                         log_path, seconds=time.monotonic() - started)
-                except Exception as error:  # said to staff; the traceback goes to the log
-                    log.write(traceback.format_exc())
-                    message = (f"Something unexpected went wrong ({error}); ask a developer to "
-                               f"look at the log, {log_path}.")
-                    reporter.failed(message)
-                    return PublishResult(False, message, reporter.step, [], log_path,
-                                         seconds=time.monotonic() - started)
-    except _Busy as busy:
-        return _busy_result(str(busy), started)
-    return PublishResult(
-        True, "Restored: the assistant answers with the previous version again. “Restore "
-        "previous” once more goes back to the version you just replaced.", None, [], log_path,
-        _version("current", paths["current"]), time.monotonic() - started,
+
+    def body(reporter: _Reporter, log: IO[str]) -> ModelVersion:
+        reporter.start("restore", "Putting the previous version back")
+        previous = paths["previous_dir"] / paths["current"].name
+        if not previous.is_file() or not paths["current"].is_file():
+            raise StepFailed("There is no previous version to put back.")
+        chosen.check_server(server_url, token)
+        _swap_current_and_previous(project)
+        reporter.done("The previous version is the current one again")
+        reporter.start("load", "Loading it into the assistant (conversations carry on)")
+        try:
+            chosen.load_model(server_url, token, paths["current"])
+        except BaseException as error:
+            _swap_current_and_previous(project)
+            if isinstance(error, StepFailed):
+                raise StepFailed(
+                    f"{error.message} Nothing was changed: the assistant keeps its version.",
+                    error.details,
+                ) from None
+            raise
+        record = _read_record(paths["current"])
+        record.update(restored_at=_now().isoformat(), restored_by=restored_by or None)
+        _write_record(paths["current"], record)
+        reporter.done("The assistant now answers with the previous version")
+        return _version("current", paths["current"])
+
+    return _run_job(
+        project, "restore", restored_by, on_progress, body,
+        succeeded="Restored: the assistant answers with the previous version again. “Restore "
+        "previous” once more goes back to the version you just replaced.",
+        unexpected="Something unexpected went wrong ({error}); ask a developer to look at the "
+        "log, {log}.",
     )

@@ -26,9 +26,10 @@ from typing import Any, List, Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from clinic.link_clicks import CLICKS_TABLE
 from clinic.settings import SettingsError, load_settings
 from staff_tools.tracker_db import (
-    CLICKS_TABLE,
+    CLICK_TIME,
     LINK_CLICKS,
     URL_ENV_VAR,
     TrackerStoreError,
@@ -96,7 +97,7 @@ def forget_older_than(engine: Engine, cutoff: float, dry_run: bool = False) -> O
         events = _count(connection, sa.select(EVENTS).where(EVENTS.c.sender_id.in_(old)).subquery())
         kept = _count(connection, all_ids.subquery()) - conversations
         clicks = 0
-        old_clicks = LINK_CLICKS.c.timestamp < cutoff
+        old_clicks = CLICK_TIME < cutoff
         if sa.inspect(connection).has_table(CLICKS_TABLE):
             clicks = _count(connection, sa.select(LINK_CLICKS).where(old_clicks).subquery())
         if not dry_run:

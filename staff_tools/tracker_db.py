@@ -14,6 +14,8 @@ from typing import Any, Dict, List, Optional, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
+from clinic.link_clicks import CLICKS_TABLE, LINK_COLUMN, TIMESTAMP_COLUMN
+
 URL_ENV_VAR = "TRACKER_STORE_URL"
 
 
@@ -63,10 +65,11 @@ def open_tracker_store(address: Optional[str], command: str) -> Engine:
 
 
 # The clicks on the widget's booking link and the clinic's phone number, written by the chat
-# channel (clinic_server/tracker_store.py): `timestamp` (Unix seconds, to the minute) and `link`
-# ("booking" or "phone"), nothing else. Missing until the Rasa server has run with the channel.
-CLICKS_TABLE = "link_clicks"
-LINK_CLICKS = sa.table(CLICKS_TABLE, sa.column("timestamp"), sa.column("link"))
+# channel (clinic_server/tracker_store.py; the names are clinic/link_clicks.py's): when (Unix
+# seconds, to the minute) and which link, nothing else. Missing until the Rasa server has run
+# with the channel.
+LINK_CLICKS = sa.table(CLICKS_TABLE, sa.column(TIMESTAMP_COLUMN), sa.column(LINK_COLUMN))
+CLICK_TIME, CLICK_LINK = LINK_CLICKS.c[TIMESTAMP_COLUMN], LINK_CLICKS.c[LINK_COLUMN]
 
 # ---- reading Rasa's `events` table -------------------------------------------------------
 

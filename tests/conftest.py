@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterator, Optional
 
 import pytest
 from rasa_sdk import Tracker
 
 from clinic.paths import PROJECT_DIR
 from clinic.settings import ClinicSettings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from tests.fixtures.clinic_store import ClinicStore
 
 MODEL_PATH = PROJECT_DIR / "models" / "clinic.tar.gz"
 PACIFIC = dt.timezone(dt.timedelta(hours=-8))
@@ -72,3 +77,19 @@ def make_tracker(
         active_loop={},
         latest_action_name="action_listen",
     )
+
+
+@pytest.fixture(scope="module")
+def clinic_store(tmp_path_factory: pytest.TempPathFactory) -> ClinicStore:
+    """A tracker store with a week of conversations (tests/fixtures/clinic_store.py), per module."""
+    from tests.fixtures.clinic_store import ClinicStore  # loads Rasa: only where it is used
+
+    return ClinicStore(tmp_path_factory.mktemp("clinic_store"))
+
+
+@pytest.fixture
+def clinic_engine(clinic_store: ClinicStore) -> Iterator[Engine]:
+    """An engine on `clinic_store`'s database, disposed of after the test."""
+    engine = clinic_store.engine()
+    yield engine
+    engine.dispose()

@@ -28,7 +28,7 @@ from staff_console.sessions import Sessions
 from staff_console.throttle import SignInThrottle, keys
 from staff_console.web import Console
 from staff_tools.check_data import check_project
-from tests.test_inbox import COST, MONDAY, TUESDAY, WEATHER, ClinicStore
+from tests.fixtures.clinic_store import COST, MONDAY, TUESDAY, WEATHER, ClinicStore
 from tests.test_training_data import EXAMPLES, copy_project
 
 NAME, PASSWORD, EMAIL = "anna", "correct horse battery", "anna@clinic.test"
@@ -101,15 +101,10 @@ def csrf(html: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> ClinicStore:
-    return ClinicStore(tmp_path_factory.mktemp("tracker"))
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, store: ClinicStore
+def server(tmp_path_factory: pytest.TempPathFactory, clinic_store: ClinicStore
            ) -> Iterator[ConsoleServer]:
     tmp = tmp_path_factory.mktemp("console")
-    started = ConsoleServer(tmp, git_project(tmp / "project"), store.url)
+    started = ConsoleServer(tmp, git_project(tmp / "project"), clinic_store.url)
     try:
         yield started
     finally:

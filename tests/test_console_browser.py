@@ -13,8 +13,8 @@ import yaml
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from tests.conftest import PROJECT_DIR
+from tests.fixtures.clinic_store import COST, ClinicStore
 from tests.test_console_app import NAME, PASSWORD, PERIOD, ConsoleServer, git, git_project
-from tests.test_inbox import COST, ClinicStore
 from tests.test_widget_browser import AXE, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.e2e

@@ -1,12 +1,13 @@
-"""The staff console's dashboard and its charts, on the inbox tests' tracker store (a real
-SQLite store written by the masking tracker store; no servers, no model)."""
+"""The staff console's dashboard and its charts, on the tracker store of
+tests/fixtures/clinic_store.py (a real SQLite store written by the masking tracker store; no
+servers, no model)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Iterator, List
+from typing import List
 
 import pytest
 import sqlalchemy as sa
@@ -22,27 +23,15 @@ from staff_tools.dashboard import (
     topic_names,
 )
 from tests.conftest import PROJECT_DIR
-from tests.test_inbox import MONDAY, TUESDAY, ZONE, ClinicStore
+from tests.fixtures.clinic_store import MONDAY, TUESDAY, ZONE
 
 SVG = "{http://www.w3.org/2000/svg}"
 WEDNESDAY = TUESDAY + dt.timedelta(days=1)
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> ClinicStore:
-    return ClinicStore(tmp_path_factory.mktemp("dashboard"))
-
-
 @pytest.fixture
-def engine(store: ClinicStore) -> Iterator[Engine]:
-    engine = store.engine()
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def board(engine: Engine) -> Dashboard:
-    return dashboard(engine, MONDAY, TUESDAY, ZONE)
+def board(clinic_engine: Engine) -> Dashboard:
+    return dashboard(clinic_engine, MONDAY, TUESDAY, ZONE)
 
 
 # ---- the figures -------------------------------------------------------------------------
@@ -55,8 +44,8 @@ def test_conversations_and_messages_per_day(board: Dashboard) -> None:
     assert (board.conversations, board.visitor_messages) == (12, 18)
 
 
-def test_a_conversation_over_two_days_counts_once_in_the_total(engine: Engine) -> None:
-    longer = dashboard(engine, MONDAY, WEDNESDAY, ZONE)
+def test_a_conversation_over_two_days_counts_once_in_the_total(clinic_engine: Engine) -> None:
+    longer = dashboard(clinic_engine, MONDAY, WEDNESDAY, ZONE)
     assert longer.conversations_per_day == [4, 8, 1]  # its crisis came on Wednesday
     assert longer.conversations == 12
 
@@ -107,9 +96,9 @@ def test_recorded_link_clicks_are_counted_in_the_period(tmp_path: Path) -> None:
     assert "Booking link clicked" in handoffs.svg
 
 
-def test_a_period_backwards_is_refused(engine: Engine) -> None:
+def test_a_period_backwards_is_refused(clinic_engine: Engine) -> None:
     with pytest.raises(ValueError, match="after it ends"):
-        dashboard(engine, TUESDAY, MONDAY, ZONE)
+        dashboard(clinic_engine, TUESDAY, MONDAY, ZONE)
 
 
 def test_topics_are_named_in_staff_words() -> None:
@@ -170,8 +159,8 @@ def test_the_charts_show_the_figures_as_text(board: Dashboard) -> None:
     assert ratings.rows[0][1:] == ("0", "1")
 
 
-def test_an_empty_period_still_draws_valid_charts(engine: Engine) -> None:
-    empty = dashboard(engine, dt.date(2025, 1, 1), dt.date(2025, 1, 7), ZONE)
+def test_an_empty_period_still_draws_valid_charts(clinic_engine: Engine) -> None:
+    empty = dashboard(clinic_engine, dt.date(2025, 1, 1), dt.date(2025, 1, 7), ZONE)
     assert empty.conversations == 0 and empty.conversations_per_day == [0] * 7
     for chart in dashboard_charts(empty):
         parse_svg(chart.svg)

@@ -1,280 +1,44 @@
-"""The staff console's inbox, on a real SQLite tracker store written by the project's masking
-tracker store with the events Rasa records for each kind of turn (no servers, no model)."""
+"""The staff console's inbox, on the tracker store of tests/fixtures/clinic_store.py: a real
+SQLite store written by the project's masking tracker store with the events Rasa records for
+each kind of turn (no servers, no model)."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import sqlite3
-import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence
-from zoneinfo import ZoneInfo
+from typing import List, Optional
 
 import pytest
 import sqlalchemy as sa
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (
-    ActionExecuted,
-    BotUttered,
-    Event,
-    SessionStarted,
-    SlotSet,
-    UserUtteranceReverted,
-    UserUttered,
-)
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.events import SlotSet
 from sqlalchemy.engine import Engine
 
-from clinic_server.tracker_store import MaskingSQLTrackerStore
 from staff_tools import inbox
 from staff_tools.inbox import HandledStore, InboxGroup, InboxMessage, conversation_around
 from staff_tools.review import crisis_conversations
-from tests.conftest import PROJECT_DIR
-
-ZONE = ZoneInfo("America/Los_Angeles")
-MONDAY, TUESDAY = dt.date(2026, 11, 23), dt.date(2026, 11, 24)
-BOOKING = {"title": "Book a consultation", "type": "web_url",
-           "url": "https://booking.clinic.test/consultation"}
-PHONE = {"title": "Call 415-249-2580", "type": "phone", "url": "tel:+14152492580"}
-PERSON = {"title": "Something else: talk to a person", "payload": "/contact_human"}
-DID_YOU_MEAN = "I'm not sure I understood. Did you mean one of these?"
-WHAT_IS = "What is ketamine infusion therapy?"
-
-# What visitors said, and what the inbox must make of it.
-COST = "how much does it cost with insurance"
-COST_AGAIN = "How much does it cost  with insurance?"
-COST_SIMILAR = "how much does ketamine cost with my insurance"
-DOG = "can my dog get ketamine"
-GIBBERISH = "asdfgh qwerty zxcvbn"
-WEATHER = "what's the weather in paris today"
-FDA = "is ketamine FDA approved?"
-SPEED = "how fast does it work?"
-WITH_PHONE = "call me at 415-555-0199 about prices please"
-CRISIS = "I don't want to live anymore"
-CHECK_IN_QUESTION = "does it help when everything feels pointless"
-LATER_CRISIS_OFF_TOPIC = "who won the game last night"
-OLD = "what about parking at the clinic"
-
-
-def at(day: dt.date, hour: int, minute: int = 0) -> float:
-    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZONE).timestamp()
-
-
-def parse(intent: str, confidence: float, faq: Optional[str] = None,
-          faq_confidence: float = 0.0, ranking: Sequence[tuple] = (),
-          entities: Sequence[Dict[str, Any]] = ()) -> Dict[str, Any]:
-    """Parse data as Rasa stores it for a message (intent ranking, response selector)."""
-    names = [(intent, confidence), *ranking]
-    data: Dict[str, Any] = {
-        "intent": {"name": intent, "confidence": confidence},
-        "entities": list(entities),
-        "intent_ranking": [{"name": name, "confidence": value} for name, value in names],
-    }
-    if faq:
-        data["intent"]["full_retrieval_intent_name"] = f"faq/{faq}" if intent == "faq" else None
-        data["response_selector"] = {"faq": {
-            "response": {"intent_response_key": f"faq/{faq}", "confidence": faq_confidence,
-                         "responses": [{"text": "The clinic's answer."}],
-                         "utter_action": f"utter_faq/{faq}"},
-            "ranking": [{"intent_response_key": f"faq/{faq}", "confidence": faq_confidence}],
-        }}
-    return data
-
-
-class Conversation:
-    """One visitor's conversation, turn by turn, as the Rasa server records it."""
-
-    def __init__(self, start: float) -> None:
-        self.sender = "web-" + str(uuid.uuid4())
-        self.clock = start
-        self.events: List[Event] = [
-            ActionExecuted("action_session_start", timestamp=self.tick()),
-            SessionStarted(timestamp=self.tick()),
-            ActionExecuted("action_listen", timestamp=self.tick()),
-        ]
-        self.said: Dict[str, float] = {}  # text -> when
-
-    def tick(self, seconds: float = 1.0) -> float:
-        self.clock += seconds
-        return self.clock
-
-    def user(self, text: str, parse_data: Dict[str, Any]) -> None:
-        when = self.tick(30)
-        self.said[text] = when
-        self.events.append(UserUttered(
-            text, parse_data["intent"], parse_data["entities"], parse_data, timestamp=when,
-            input_channel="rest", message_id=uuid.uuid4().hex,
-        ))
-
-    def action(self, name: str) -> None:
-        self.events.append(ActionExecuted(name, policy="RulePolicy", confidence=1.0,
-                                          timestamp=self.tick(0.1)))
-
-    def bot(self, text: str, buttons: Sequence[Dict[str, str]] = (),
-            response: Optional[str] = None, custom: Optional[Dict[str, Any]] = None) -> None:
-        data = {"elements": None, "quick_replies": None, "buttons": list(buttons) or None,
-                "attachment": None, "image": None, "custom": custom}
-        metadata = {"utter_action": response} if response else {}
-        self.events.append(BotUttered(text, data, metadata, timestamp=self.tick(0.1)))
-
-    def listen(self) -> None:
-        self.action("action_listen")
-
-    # ---- the kinds of turn ---------------------------------------------------------------
-
-    def faq(self, text: str, key: str, confidence: float = 0.97,
-            topic_confidence: float = 0.93, entities: Sequence[Dict[str, Any]] = ()) -> None:
-        self.user(text, parse("faq", confidence, key, topic_confidence, [("greet", 0.01)],
-                              entities))
-        self.action("utter_faq")
-        self.bot("The clinic's answer about " + key, response=f"utter_faq/{key}")
-        self.action("action_faq_follow_up")
-        self.bot("Would you like to book a consultation?", [
-            {"title": "How does ketamine work?", "payload": "How does ketamine work?"},
-            {"title": "Book a consultation", "payload": "/book_consultation"},
-        ])
-        self.listen()
-
-    def did_you_mean(self, text: str) -> None:
-        self.user(text, parse("nlu_fallback", 0.6, "what_is", 0.3,
-                              [("faq", 0.35), ("out_of_scope", 0.2)]))
-        self.action("action_did_you_mean")
-        self.bot(DID_YOU_MEAN, [{"title": WHAT_IS, "payload": WHAT_IS}, PERSON])
-        self.listen()
-
-    def not_understood(self, text: str) -> None:
-        self.user(text, parse("nlu_fallback", 0.6, "cost_insurance", 0.05,
-                              [("faq", 0.08)]))
-        self.action("action_did_you_mean")
-        self.bot("I'm not sure I understood that.",
-                 [{"title": "Talk to a person", "payload": "/contact_human"}],
-                 response="utter_please_rephrase")
-        self.listen()
-
-    def off_topic(self, text: str) -> None:
-        self.user(text, parse("out_of_scope", 0.91, ranking=[("faq", 0.05)]))
-        self.action("utter_out_of_scope")
-        self.bot("Sorry, I can't help with that.", response="utter_out_of_scope")
-        self.listen()
-
-    def book(self, text: str = "/book_consultation") -> None:
-        self.user(text, parse("book_consultation", 1.0))
-        self.action("action_handoff")
-        self.bot("You can book a consultation online, or call us.", [BOOKING, PHONE])
-        self.listen()
-
-    def rate(self, rating: str) -> None:
-        text = '/feedback{"rating":"' + rating + '"}'
-        self.user(text, parse("feedback", 1.0, entities=[
-            {"entity": "rating", "value": rating, "start": 9, "end": 23}]))
-        self.action("utter_feedback_thanks")
-        self.bot("Thanks for telling us.", response="utter_feedback_thanks",
-                 custom={"ask_rating": False})
-        self.action("action_default_fallback")
-        self.events.append(UserUtteranceReverted(timestamp=self.tick(0.1)))
-
-    def crisis(self, text: str, when: Optional[float] = None) -> None:
-        if when is not None:
-            self.clock = when
-        self.user(text, parse("crisis", 1.0, entities=[
-            {"entity": "crisis_kind", "value": "crisis", "extractor": "CrisisDetector"}]))
-        # Rasa's slot extraction stores the slots it sets, not an action of its own.
-        self.events.append(SlotSet("crisis_mode", True, timestamp=self.tick(0.1)))
-        self.events.append(SlotSet("crisis_kind", "crisis", timestamp=self.tick(0.1)))
-        self.action("utter_crisis")
-        self.bot("Please get help right now: call or text 988.",
-                 [{"title": "Call 988", "type": "phone", "url": "tel:988"}],
-                 response="utter_crisis", custom={"crisis": True})
-        self.action("action_crisis_contact")
-        self.bot("For non-urgent questions you can also call the clinic.", [PHONE])
-        self.listen()
-
-
-class ClinicStore:
-    """A tracker store database with a realistic week of conversations."""
-
-    def __init__(self, tmp: Path, domain: Optional[Domain] = None, fill: bool = True) -> None:
-        self.path = tmp / "tracker.db"
-        self.url = f"sqlite:///{self.path}"
-        self.domain = domain or Domain.load(str(PROJECT_DIR / "domain.yml"))
-        self.conversations: Dict[str, Conversation] = {}
-        if fill:
-            self.fill()
-
-    def new(self, name: str, start: float) -> Conversation:
-        self.conversations[name] = Conversation(start)
-        return self.conversations[name]
-
-    def fill(self) -> None:
-        # The cost question, answered while unsure, by three visitors (one writes it with
-        # other case and spacing) and a similar one by a fourth.
-        for number, (day, text) in enumerate(
-            [(MONDAY, COST), (MONDAY, COST_AGAIN), (TUESDAY, COST), (TUESDAY, COST_SIMILAR)]
-        ):
-            visitor = self.new(f"cost{number}", at(day, 9 + number))
-            visitor.faq(text, "cost_insurance", confidence=0.55, topic_confidence=0.5)
-        # "Did you mean": the visitor then picks the suggested topic with its button.
-        dog = self.new("dog", at(MONDAY, 14))
-        dog.did_you_mean(DOG)
-        dog.faq(WHAT_IS, "what_is", confidence=0.66, topic_confidence=0.62)
-        dog.rate("up")
-        # Not understood, off-topic, and a phone number typed (masked when stored).
-        self.new("gibberish", at(MONDAY, 15)).not_understood(GIBBERISH)
-        weather = self.new("weather", at(TUESDAY, 8))
-        weather.off_topic(WEATHER)
-        weather.book()
-        weather.book("I want to book an appointment")
-        self.new("phone", at(TUESDAY, 10)).faq(WITH_PHONE, "cost_insurance", 0.45, 0.4)
-        # Answered confidently and rated down; another answered confidently and rated up.
-        rated = self.new("rated", at(TUESDAY, 11))
-        rated.faq(FDA, "fda_status")
-        rated.rate("down")
-        rated.faq(SPEED, "speed")
-        rated.rate("up")
-        # A crisis conversation: its cost question (the same text) must never be listed.
-        crisis = self.new("crisis", at(TUESDAY, 12))
-        crisis.faq(COST, "cost_insurance", confidence=0.55, topic_confidence=0.5)
-        crisis.crisis(CRISIS)
-        crisis.not_understood("sorry")
-        # The crisis detector's weaker tier (check-in): an answer with the line naming 988.
-        check_in = self.new("check_in", at(TUESDAY, 13))
-        check_in.faq(CHECK_IN_QUESTION, "depression", 0.6, 0.55,
-                     entities=[{"entity": "crisis_kind", "value": "check_in"}])
-        check_in.action("utter_check_in")
-        check_in.bot("You can call or text 988 at any time.", response="utter_check_in")
-        # Off-topic in the period, crisis the day after it ends: never listed either.
-        later = self.new("later_crisis", at(TUESDAY, 20))
-        later.off_topic(LATER_CRISIS_OFF_TOPIC)
-        later.crisis(CRISIS, when=at(TUESDAY + dt.timedelta(days=1), 9))
-        # Before the period.
-        self.new("old", at(dt.date(2026, 11, 10), 10)).off_topic(OLD)
-        self.save()
-
-    def save(self) -> None:
-        store = MaskingSQLTrackerStore(self.domain, host=self.url)
-        try:
-            for conversation in self.conversations.values():
-                tracker = DialogueStateTracker.from_events(
-                    conversation.sender, conversation.events, slots=self.domain.slots)
-                asyncio.run(store.save(tracker))
-        finally:
-            store.engine.dispose()
-
-    def engine(self) -> Engine:
-        return sa.create_engine(self.url)
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> ClinicStore:
-    return ClinicStore(tmp_path_factory.mktemp("inbox"))
-
-
-@pytest.fixture
-def engine(store: ClinicStore) -> Iterator[Engine]:
-    engine = store.engine()
-    yield engine
-    engine.dispose()
+from tests.fixtures.clinic_store import (
+    CHECK_IN_QUESTION,
+    COST,
+    COST_AGAIN,
+    COST_SIMILAR,
+    CRISIS,
+    DID_YOU_MEAN,
+    DOG,
+    FDA,
+    GIBBERISH,
+    LATER_CRISIS_OFF_TOPIC,
+    MONDAY,
+    OLD,
+    PERSON,
+    SPEED,
+    TUESDAY,
+    WEATHER,
+    WHAT_IS,
+    ZONE,
+    ClinicStore,
+    at,
+)
 
 
 @pytest.fixture
@@ -299,8 +63,8 @@ def all_texts(found: List[InboxGroup]) -> List[str]:
 
 # ---- what is listed ------------------------------------------------------------------------
 
-def test_a_low_confidence_question_appears_once_with_its_count(engine: Engine) -> None:
-    found = groups(engine)
+def test_a_low_confidence_question_appears_once_with_its_count(clinic_engine: Engine) -> None:
+    found = groups(clinic_engine)
     cost = group_with(found, COST)
     assert cost.texts.count(COST) == 1
     assert COST_AGAIN not in all_texts(found)  # the same text, with other case and spacing
@@ -314,8 +78,8 @@ def test_a_low_confidence_question_appears_once_with_its_count(engine: Engine) -
     assert cost.sample.text == COST and cost.sample.reason == "low confidence"
 
 
-def test_each_reason_is_listed_with_the_topic_it_likely_belongs_to(engine: Engine) -> None:
-    found = groups(engine)
+def test_each_reason_is_listed_with_the_topic_it_likely_belongs_to(clinic_engine: Engine) -> None:
+    found = groups(clinic_engine)
     assert group_with(found, GIBBERISH).reasons == ["not understood"]
     assert group_with(found, GIBBERISH).suggested is None  # the model's guess was at 5%
     assert group_with(found, WEATHER).reasons == ["off-topic"]
@@ -328,19 +92,19 @@ def test_each_reason_is_listed_with_the_topic_it_likely_belongs_to(engine: Engin
     assert dog.sample.picked == "faq/what_is" and dog.suggested == "faq/what_is"
 
 
-def test_crisis_conversations_are_never_listed(engine: Engine) -> None:
-    texts = all_texts(groups(engine))
+def test_crisis_conversations_are_never_listed(clinic_engine: Engine) -> None:
+    texts = all_texts(groups(clinic_engine))
     assert CRISIS not in texts and "sorry" not in texts
     assert CHECK_IN_QUESTION not in texts  # the crisis detector's check-in tier
     assert LATER_CRISIS_OFF_TOPIC not in texts  # crisis came after the period
     # The crisis visitor asked the cost question too: it is not counted.
-    assert group_with(groups(engine), COST).count == 4
+    assert group_with(groups(clinic_engine), COST).count == 4
 
 
 def test_buttons_ratings_confident_answers_and_other_days_are_not_listed(
-    engine: Engine,
+    clinic_engine: Engine,
 ) -> None:
-    texts = all_texts(groups(engine))
+    texts = all_texts(groups(clinic_engine))
     assert not [text for text in texts if text.startswith("/")]
     assert WHAT_IS not in texts  # pressed as a button, though answered while unsure
     assert SPEED not in texts  # answered confidently and rated up
@@ -348,14 +112,14 @@ def test_buttons_ratings_confident_answers_and_other_days_are_not_listed(
     assert OLD not in texts  # before the period
 
 
-def test_phone_numbers_are_shown_masked_as_stored(engine: Engine) -> None:
-    texts = all_texts(groups(engine))
+def test_phone_numbers_are_shown_masked_as_stored(clinic_engine: Engine) -> None:
+    texts = all_texts(groups(clinic_engine))
     assert "call me at [phone] about prices please" in texts
     assert not [text for text in texts if "555" in text]
 
 
-def test_group_keys_are_stable_and_name_no_text(engine: Engine) -> None:
-    first, second = groups(engine), groups(engine)
+def test_group_keys_are_stable_and_name_no_text(clinic_engine: Engine) -> None:
+    first, second = groups(clinic_engine), groups(clinic_engine)
     assert [group.key for group in first] == [group.key for group in second]
     assert len({group.key for group in first}) == len(first)
     cost = group_with(first, COST)
@@ -364,19 +128,21 @@ def test_group_keys_are_stable_and_name_no_text(engine: Engine) -> None:
     assert COST not in cost.key and len(cost.key) == 16
 
 
-def test_a_message_names_its_conversation_by_a_hash(store: ClinicStore, engine: Engine) -> None:
-    sample = group_with(groups(engine), DOG).sample
-    sender = store.conversations["dog"].sender
+def test_a_message_names_its_conversation_by_a_hash(
+    clinic_store: ClinicStore, clinic_engine: Engine
+) -> None:
+    sample = group_with(groups(clinic_engine), DOG).sample
+    sender = clinic_store.conversations["dog"].sender
     assert sample.sender_id_hash == inbox.conversation_ref(sender) != sender
-    assert sender not in repr(groups(engine))
+    assert sender not in repr(groups(clinic_engine))
 
 
-def test_the_period_is_in_the_clinic_time_zone(engine: Engine) -> None:
-    monday = inbox.inbox_groups(engine, MONDAY, MONDAY, None, ZONE)
+def test_the_period_is_in_the_clinic_time_zone(clinic_engine: Engine) -> None:
+    monday = inbox.inbox_groups(clinic_engine, MONDAY, MONDAY, None, ZONE)
     assert DOG in all_texts(monday) and WEATHER not in all_texts(monday)
     assert group_with(monday, COST).count == 2
     with pytest.raises(ValueError, match="after it ends"):
-        inbox.inbox_groups(engine, TUESDAY, MONDAY, None, ZONE)
+        inbox.inbox_groups(clinic_engine, TUESDAY, MONDAY, None, ZONE)
 
 
 def test_an_empty_database_is_an_empty_inbox(tmp_path: Path) -> None:
@@ -387,12 +153,12 @@ def test_an_empty_database_is_an_empty_inbox(tmp_path: Path) -> None:
 # ---- handled groups ----------------------------------------------------------------------
 
 def test_a_handled_group_disappears_with_all_its_texts(
-    engine: Engine, handled: HandledStore
+    clinic_engine: Engine, handled: HandledStore
 ) -> None:
-    cost = group_with(groups(engine, handled), COST)
+    cost = group_with(groups(clinic_engine, handled), COST)
     record = handled.mark(cost, inbox.ASSIGNED, "dana", topic="faq/cost_insurance")
     assert record.who == "dana" and record.how == "assigned" and record.texts == 2
-    after = groups(engine, handled)
+    after = groups(clinic_engine, handled)
     assert not {COST, COST_SIMILAR} & set(all_texts(after))
     assert cost.key not in {group.key for group in after}
     assert {DOG, WEATHER, GIBBERISH, FDA} <= set(all_texts(after))  # the others stay
@@ -403,24 +169,24 @@ def test_a_handled_group_disappears_with_all_its_texts(
 
 
 def test_dismissing_and_marking_off_topic_by_key_and_undoing(
-    engine: Engine, handled: HandledStore
+    clinic_engine: Engine, handled: HandledStore
 ) -> None:
-    weather, gibberish = (group_with(groups(engine), text) for text in (WEATHER, GIBBERISH))
+    weather, gibberish = (group_with(groups(clinic_engine), text) for text in (WEATHER, GIBBERISH))
     handled.mark(weather.key, inbox.MARKED_OFF_TOPIC, "sam")
     handled.mark(gibberish, inbox.DISMISSED, "sam")
-    after = all_texts(groups(engine, handled))
+    after = all_texts(groups(clinic_engine, handled))
     assert WEATHER not in after and GIBBERISH not in after
     assert handled.unmark(gibberish.key) == 1
-    assert GIBBERISH in all_texts(groups(engine, handled))
+    assert GIBBERISH in all_texts(groups(clinic_engine, handled))
     assert [entry.how for entry in handled.history()] == ["off-topic"]
 
 
 def test_the_console_database_holds_no_message_text(
-    engine: Engine, handled: HandledStore
+    clinic_engine: Engine, handled: HandledStore
 ) -> None:
-    for group in groups(engine):
+    for group in groups(clinic_engine):
         handled.mark(group, inbox.DISMISSED, "dana")
-    assert groups(engine, handled) == []
+    assert groups(clinic_engine, handled) == []
     raw = handled.db_path.read_bytes()
     assert b"insurance" not in raw and b"weather" not in raw
     with sqlite3.connect(handled.db_path) as connection:
@@ -446,9 +212,9 @@ def test_two_stores_on_one_file_share_what_was_handled(tmp_path: Path) -> None:
 
 # ---- the conversation around a message ---------------------------------------------------
 
-def test_the_conversation_around_a_message_as_stored(engine: Engine) -> None:
-    sample = group_with(groups(engine), DOG).sample
-    turns = conversation_around(engine, sample)
+def test_the_conversation_around_a_message_as_stored(clinic_engine: Engine) -> None:
+    sample = group_with(groups(clinic_engine), DOG).sample
+    turns = conversation_around(clinic_engine, sample)
     assert [(turn.who, turn.current) for turn in turns][:2] == [
         ("visitor", True), ("assistant", False)]
     assert turns[0].text == DOG
@@ -458,38 +224,41 @@ def test_the_conversation_around_a_message_as_stored(engine: Engine) -> None:
     assert len(turns) == 4  # the message and the three after it (none before)
 
 
-def test_the_conversation_shows_button_clicks_and_ratings_in_words(engine: Engine) -> None:
-    sample = group_with(groups(engine), FDA).sample
-    turns = conversation_around(engine, sample, before=0, after=10)
+def test_the_conversation_shows_button_clicks_and_ratings_in_words(clinic_engine: Engine) -> None:
+    sample = group_with(groups(clinic_engine), FDA).sample
+    turns = conversation_around(clinic_engine, sample, before=0, after=10)
     texts = [turn.text for turn in turns]
     assert "Rated the answer 👎 (this answer did not help)" in texts
     assert not [text for text in texts if text.startswith("/")]
-    weather = conversation_around(engine, group_with(groups(engine), WEATHER).sample, 0, 10)
+    weather_sample = group_with(groups(clinic_engine), WEATHER).sample
+    weather = conversation_around(clinic_engine, weather_sample, 0, 10)
     assert "Clicked: Book a consultation" in [turn.text for turn in weather]
     assert ("Book a consultation", "Call 415-249-2580") in [turn.buttons for turn in weather]
 
 
-def test_the_conversation_of_a_crisis_is_never_shown(store: ClinicStore, engine: Engine) -> None:
-    crisis = store.conversations["crisis"]
+def test_the_conversation_of_a_crisis_is_never_shown(
+    clinic_store: ClinicStore, clinic_engine: Engine
+) -> None:
+    crisis = clinic_store.conversations["crisis"]
     message = InboxMessage("", inbox.conversation_ref(crisis.sender), crisis.said[COST], "")
-    assert conversation_around(engine, message) == []
+    assert conversation_around(clinic_engine, message) == []
     unknown = InboxMessage("", "0" * 16, crisis.said[COST], "")
-    assert conversation_around(engine, unknown) == []
+    assert conversation_around(clinic_engine, unknown) == []
 
 
 def test_a_message_rebuilt_from_its_hash_and_time_finds_its_conversation(
-    engine: Engine,
+    clinic_engine: Engine,
 ) -> None:
-    sample = group_with(groups(engine), GIBBERISH).sample
+    sample = group_with(groups(clinic_engine), GIBBERISH).sample
     rebuilt = InboxMessage("", sample.sender_id_hash, sample.timestamp, "")
-    turns = conversation_around(engine, rebuilt, before=5, after=5)
+    turns = conversation_around(clinic_engine, rebuilt, before=5, after=5)
     assert [turn.text for turn in turns if turn.current] == [GIBBERISH]
 
 
 def test_each_sign_of_crisis_alone_keeps_a_conversation_out(
-    store: ClinicStore, tmp_path: Path
+    clinic_store: ClinicStore, tmp_path: Path
 ) -> None:
-    marked = ClinicStore(tmp_path, store.domain, fill=False)
+    marked = ClinicStore(tmp_path, clinic_store.domain, fill=False)
     signs = {
         "slot": lambda c: c.events.append(SlotSet("crisis_mode", True, timestamp=c.tick())),
         "reminder": lambda c: c.action("utter_crisis_reminder"),

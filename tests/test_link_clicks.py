@@ -24,7 +24,7 @@ from clinic_server.tracker_store import MaskingSQLTrackerStore, current_store
 from staff_tools.dashboard import dashboard, dashboard_charts
 from staff_tools.retention import forget_older_than
 from tests.conftest import PROJECT_DIR
-from tests.test_inbox import MONDAY, TUESDAY, ZONE
+from tests.fixtures.clinic_store import MONDAY, TUESDAY, ZONE
 
 DOMAIN = Domain.load(str(PROJECT_DIR / "domain.yml"))
 MALFORMED = {
