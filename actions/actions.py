@@ -12,7 +12,7 @@ import sys
 from types import TracebackType
 from typing import Optional, Type
 
-from actions.crisis import ActionCrisisContact
+from actions.crisis import ActionCrisisContact, ActionCrisisQuestion
 from actions.did_you_mean import ActionDidYouMean
 from actions.faq_follow_up import ActionFaqFollowUp, ActionFaqPhoneOnly
 from actions.handoff import ActionHandoff
@@ -21,8 +21,8 @@ from clinic.settings import SettingsError, load_settings, settings_path
 from clinic.topics import TopicsError, current_topics
 
 __all__ = [
-    "ActionCrisisContact", "ActionDidYouMean", "ActionFaqFollowUp", "ActionFaqPhoneOnly",
-    "ActionHandoff",
+    "ActionCrisisContact", "ActionCrisisQuestion", "ActionDidYouMean", "ActionFaqFollowUp",
+    "ActionFaqPhoneOnly", "ActionHandoff",
     "StartUpError", "check_settings_at_start_up",
 ]
 

@@ -1,6 +1,7 @@
-"""The clinic's own line after the crisis resources: phone only, never booking.
+"""After a crisis: the clinic's own line (phone only), and a question behind a "never mind".
 
-When the line is closed it says so (the crisis lines' buttons come first, in utter_crisis).
+No booking is ever offered here. When the line is closed it says so (the crisis lines'
+buttons come first, in utter_crisis).
 """
 
 from __future__ import annotations
@@ -10,8 +11,13 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.faq_follow_up import ActionFaqPhoneOnly
 from clinic.buttons import phone_button
+from clinic.parse_result import FALLBACK, prefaced_question
 from clinic.settings import ClinicSettings, Clock, current_settings, utc_now
+from clinic.topics import current_topics
+
+NOT_UNDERSTOOD = "utter_please_rephrase"
 
 
 class ActionCrisisContact(Action):
@@ -45,4 +51,34 @@ class ActionCrisisContact(Action):
                 "non-urgent questions: for help now, use 988 or 911 above."
             )
         dispatcher.utter_message(text=text, buttons=[phone_button(settings)])
+        return []
+
+
+class ActionCrisisQuestion(ActionFaqPhoneOnly):
+    """After a crisis, a question behind a preface is answered: "never mind, how much is it?".
+
+    The rules of data/rules/crisis.yml run it for `deny`, `affirm`, `thanks`, `greet` and
+    `nlu_fallback` after a crisis message, then add their own reply naming 988. If the
+    message carries an FAQ question (`clinic.parse_result.prefaced_question`), it sends the
+    topic's answer, and the clinic's phone where the article is silent: never an offer to
+    book. Otherwise it sends nothing, or, for a message not understood, the request to
+    rephrase.
+    """
+
+    def name(self) -> str:
+        """The action's name in the domain."""
+        return "action_crisis_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        """The answer to the prefaced question, or the request to rephrase, or nothing."""
+        parse = tracker.latest_message
+        key = prefaced_question(parse)
+        topics = self._topics or current_topics()
+        if key is not None and key in topics:
+            dispatcher.utter_message(response=f"utter_faq/{key}")
+            self._phone_if_unanswered(dispatcher, topics[key])
+        elif (parse.get("intent") or {}).get("name") == FALLBACK:
+            dispatcher.utter_message(response=NOT_UNDERSTOOD)
         return []

@@ -17,8 +17,10 @@ from clinic.buttons import (
 from clinic.parse_result import RETRIEVAL_INTENT, topic_ranking
 from clinic.topics import FaqTopics, current_topics
 
-NOT_UNDERSTOOD = "utter_please_rephrase"  # the domain response, with a button to a person
+NOT_UNDERSTOOD = "utter_please_rephrase"  # the domain response, with booking and a person
 DID_YOU_MEAN = "I'm not sure I understood. Did you mean one of these?"
+# Under the suggestions, always: the way to the clinic (no dead end).
+BOOK = booking_quick_reply()
 SOMETHING_ELSE = person_quick_reply("Something else: talk to a person")
 # Intents worth offering as a guess, with the button that leads to them.
 INTENT_BUTTONS = {
@@ -30,7 +32,10 @@ MIN_CONFIDENCE = 0.1  # a guess below this is noise, not worth a button
 
 
 class ActionDidYouMean(Action):
-    """For `nlu_fallback`: buttons for the two likeliest answers plus "something else"."""
+    """For `nlu_fallback`: buttons for the two likeliest topics, booking, "something else".
+
+    Never run after a crisis message (data/rules/crisis.yml): it offers booking.
+    """
 
     def __init__(self, topics: Optional[FaqTopics] = None) -> None:
         self._topics = topics
@@ -60,10 +65,12 @@ class ActionDidYouMean(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        """Offer the likeliest topics, or ask to rephrase, always with a way to a person."""
+        """Offer the likeliest topics, or ask to rephrase, always with booking and a person."""
         suggestions = self.suggestions(tracker.latest_message)
         if suggestions:
-            dispatcher.utter_message(text=DID_YOU_MEAN, buttons=[*suggestions, SOMETHING_ELSE])
+            book = [] if BOOK in suggestions else [BOOK]
+            dispatcher.utter_message(
+                text=DID_YOU_MEAN, buttons=[*suggestions, *book, SOMETHING_ELSE])
         else:
             dispatcher.utter_message(response=NOT_UNDERSTOOD)
         return []

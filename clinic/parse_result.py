@@ -57,3 +57,39 @@ def answer_label(parse: Parse, retrieval_intent: str = RETRIEVAL_INTENT) -> Tupl
     if name == retrieval_intent:
         return chosen_topic(parse, retrieval_intent)[0] or f"{retrieval_intent}/?", confidence
     return str(name), confidence
+
+
+# Intents that can open a message before its question: "never mind, how much is it?", "no,
+# what does it cost?", "ok thanks, does it help with PTSD?", "hi, is it FDA approved?".
+PREFACE_INTENTS = frozenset({"deny", "affirm", "thanks", "greet"})
+# The FAQ's share of the intent ranking from which a prefaced question counts as asked, and
+# how far it must lead any other answer (the FallbackClassifier's ambiguity threshold, 0.1).
+MIN_PREFACED_FAQ = 0.25
+MIN_PREFACED_LEAD = 0.1
+# How sure of the topic (FaqTopicFallback's threshold in config.yml): never a guessed answer.
+MIN_PREFACED_TOPIC = 0.5
+
+
+def prefaced_question(parse: Parse, retrieval_intent: str = RETRIEVAL_INTENT) -> Optional[str]:
+    """The `<key>` of an FAQ question behind a preface ("never mind, how much?"), or None.
+
+    For a message read as `deny`, `affirm`, `thanks`, `greet` or `nlu_fallback`: the question is
+    there when, leaving those intents aside, `faq` is the likeliest answer, at least
+    `MIN_PREFACED_FAQ` likely and `MIN_PREFACED_LEAD` ahead of the next (out_of_scope,
+    medical_advice...), and its topic is at least `MIN_PREFACED_TOPIC` sure. A plain "no" or
+    "ok" carries no question; "no, how much is it?" (deny and faq even) does.
+    """
+    others = [
+        (str(entry.get("name") or ""), float(entry.get("confidence") or 0.0))
+        for entry in parse.get("intent_ranking") or []
+        if entry.get("name") not in PREFACE_INTENTS and entry.get("name") != FALLBACK
+    ]
+    others.sort(key=lambda entry: entry[1], reverse=True)
+    if not others or others[0][0] != retrieval_intent or others[0][1] < MIN_PREFACED_FAQ:
+        return None
+    if len(others) > 1 and others[0][1] - others[1][1] < MIN_PREFACED_LEAD:
+        return None
+    label, confidence = chosen_topic(parse, retrieval_intent)
+    if confidence < MIN_PREFACED_TOPIC or not label.startswith(f"{retrieval_intent}/"):
+        return None
+    return label[len(retrieval_intent) + 1:]

@@ -21,6 +21,14 @@ CHECK_IN_LINE = "utter_check_in"
 # Set on a message by the crisis detector (clinic_nlp/crisis_detector.py).
 CRISIS_KIND_ENTITY = "crisis_kind"
 CHECK_IN = "check_in"
+# Set by the first crisis message of a conversation and never cleared (domain.yml): from then
+# on no booking offer. The chat channel reads it for the replies it writes itself.
+CRISIS_MODE_SLOT = "crisis_mode"
+# The text of `utter_crisis_reminder` (domain.yml; tests/test_core.py checks they match), for
+# the replies the chat channel writes itself when it cannot run a turn.
+CRISIS_REMINDER = "If you need support at any time, call or text 988, or call 911 in an emergency."
+# For a message the model never read (too long): it could be about a crisis.
+IN_DANGER = "If you are in danger or in crisis, call 911, or call or text 988, right now."
 
 
 def is_check_in(crisis_kinds: Iterable[Optional[str]]) -> bool:

@@ -15,11 +15,16 @@ name is still "rest", so the URL stays POST /webhooks/rest/webhook. On top of `R
   `/faq`, `/crisis`, `/greet{"x":"y"}`, `/feedback{"rating":"sideways"}`...) is the visitor's
   text: its `/` becomes `／` (U+FF0F, the full-width slash), so the NLU reads it like any
   other message and the stored conversation shows it as typed, marked as not a command;
-- a message length limit: the visitor gets a polite reply asking to shorten it, and the model
-  never sees the message;
+- a message length limit: the visitor gets a polite reply asking to shorten it, with the way to
+  the clinic (booking and phone buttons) and the crisis lines, and the model never sees the
+  message;
 - rate limits per sender and per client IP over a sliding window (429 with Retry-After);
 - a turn in which something failed (say the action server is down) still gets an answer: the
-  clinic's phone number from settings/clinic.yml.
+  clinic's phone number from settings/clinic.yml, and booking.
+
+Those two replies never offer booking to a visitor who sent a crisis message (the
+conversation's `crisis_mode` slot, read from the tracker store; if it cannot be read, no
+booking either): they give the clinic's phone and name 988 instead (SPEC section 3).
 
 Beside it, POST /webhooks/rest/link-click counts a click on the widget's booking link or on the
 clinic's phone number: the body is exactly `{"link": "booking"}` or `{"link": "phone"}` (400
@@ -61,14 +66,16 @@ from typing import (
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.shared.constants import INTENT_MESSAGE_PREFIX
+from rasa.shared.core.events import SlotSet
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from clinic.buttons import BUTTON_PAYLOADS, phone_button
+from clinic.buttons import BUTTON_PAYLOADS, Button, booking_link_button, phone_button
 from clinic.launcher import default_int
 from clinic.link_clicks import LINKS
+from clinic.replies import CRISIS_MODE_SLOT, CRISIS_REMINDER, IN_DANGER
 from clinic.settings import ClinicSettings, SettingsError, load_settings
 from clinic_server.rasa_internals import TURN_ERROR_LOGGERS
 from clinic_server.tracker_store import current_store
@@ -415,12 +422,26 @@ class ClinicRestInput(RestInput):
         max_chars = self.limits.max_message_chars
         if max_chars and len(chat.text) > max_chars:
             logger.info("chat webhook: a message over %d characters was not processed", max_chars)
-            return response.json([self._reply(chat.sender, (
-                f"Sorry, your message is too long for me ({len(chat.text):,} characters). "
-                f"Could you shorten it to under {max_chars:,} characters, ideally one question "
-                "at a time?"
-            ))])
+            return response.json([await self._too_long(chat, max_chars)])
         return response.json(await self._run_turn(chat, on_new_message))
+
+    async def _too_long(self, chat: ChatRequest, max_chars: int) -> Reply:
+        ask = (
+            f"Sorry, your message is too long for me ({len(chat.text):,} characters). "
+            f"Could you shorten it to under {max_chars:,} characters, ideally one question "
+            "at a time?"
+        )
+        phone = self.settings.phone
+        if await self._in_crisis_mode(chat.sender):
+            return self._reply(chat.sender, (
+                f"{ask} For non-urgent questions you can call the clinic at {phone}. "
+                f"{CRISIS_REMINDER}"
+            ), [phone_button(self.settings)], crisis=True)
+        # The model never read the message: it could be about a crisis.
+        return self._reply(chat.sender, (
+            f"{ask} You can also book a consultation online or call the clinic at {phone}. "
+            f"{IN_DANGER}"
+        ), [booking_link_button(self.settings), phone_button(self.settings)])
 
     def _rate_limited(self, sender: str, ip: str) -> Optional[HTTPResponse]:
         wait = max(self.per_sender.wait_seconds(sender), self.per_ip.wait_seconds(ip))
@@ -457,21 +478,59 @@ class ClinicRestInput(RestInput):
             _turn_problems.reset(token)
         replies: List[Reply] = list(collector.messages)
         if problems or not replies:
-            replies.append(self._fallback(chat.sender))
+            crisis = any(_is_crisis_reply(reply) for reply in replies)
+            replies.append(await self._fallback(chat.sender, crisis))
         return replies
 
-    def _fallback(self, sender: str) -> Reply:
-        reply = self._reply(
+    async def _fallback(self, sender: str, crisis: bool = False) -> Reply:
+        apology = "Sorry, something went wrong on our side."
+        phone = self.settings.phone
+        if crisis or await self._in_crisis_mode(sender):
+            return self._reply(
+                sender, f"{apology} Please call the clinic at {phone}. {CRISIS_REMINDER}",
+                [phone_button(self.settings)], crisis=True,
+            )
+        return self._reply(
             sender,
-            "Sorry, something went wrong on our side. "
-            f"Please call the clinic at {self.settings.phone}.",
+            f"{apology} Please call the clinic at {phone}, or book a consultation online.",
+            [phone_button(self.settings), booking_link_button(self.settings)],
         )
-        reply["buttons"] = [phone_button(self.settings)]
-        return reply
 
     @staticmethod
-    def _reply(sender: str, text: str) -> Reply:
-        return {"recipient_id": sender, "text": text}
+    async def _in_crisis_mode(sender: str) -> bool:
+        """Whether `sender` sent a crisis message (`crisis_mode`); True if it cannot be read."""
+        store = current_store()
+        if store is None:
+            return True
+        try:
+            tracker = await store.retrieve(sender)
+        except Exception as error:  # the database is down, locked...
+            logger.warning("chat webhook: the conversation could not be read (%s)",
+                           type(error).__name__)
+            return True
+        if tracker is None:
+            return False
+        # From the events, not the slots: the store may not know the domain yet.
+        crisis_mode = False
+        for event in tracker.events:
+            if isinstance(event, SlotSet) and event.key == CRISIS_MODE_SLOT:
+                crisis_mode = bool(event.value)
+        return crisis_mode
+
+    @staticmethod
+    def _reply(sender: str, text: str, buttons: Optional[List[Button]] = None,
+               crisis: bool = False) -> Reply:
+        reply: Reply = {"recipient_id": sender, "text": text}
+        if buttons:
+            reply["buttons"] = buttons
+        if crisis:  # as the crisis replies of domain.yml: the widget stops asking for ratings
+            reply["custom"] = {"crisis": True}
+        return reply
+
+
+def _is_crisis_reply(reply: Reply) -> bool:
+    custom = reply.get("custom")
+    return isinstance(custom, dict) and bool(custom.get("crisis"))
 
 
 def _load_settings() -> ClinicSettings:

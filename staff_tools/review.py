@@ -85,7 +85,7 @@ CRISIS_KIND = "crisis_kind"
 CRISIS_SLOTS = ("crisis_mode", CRISIS_KIND)
 CRISIS_ACTIONS = frozenset({
     "utter_crisis", "action_crisis_contact", "utter_crisis_reminder", "utter_crisis_goodbye",
-    "utter_check_in", "action_faq_phone_only",
+    "utter_check_in", "action_faq_phone_only", "action_crisis_question",
 })
 CSV_COLUMNS = ["text", "likeliest_topic", "suggested_intent", "count", "group", "reason",
                "confidence"]

@@ -92,7 +92,7 @@ def fallback_parse(ranking, topics):
     }
 
 
-def test_unsure_it_offers_the_two_likeliest_topics_and_a_person() -> None:
+def test_unsure_it_offers_the_two_likeliest_topics_booking_and_a_person() -> None:
     tracker = make_tracker(intent="nlu_fallback")
     tracker.latest_message = fallback_parse(
         [("nlu_fallback", 0.5), ("faq", 0.45), ("greet", 0.05)],
@@ -101,9 +101,10 @@ def test_unsure_it_offers_the_two_likeliest_topics_and_a_person() -> None:
     [message] = run(ActionDidYouMean(), tracker)
     assert message["text"].startswith("I'm not sure I understood. Did you mean")
     assert [b["title"] for b in message["buttons"]] == [
-        "How fast does it work?", "Does ketamine therapy work?", "Something else: talk to a person",
+        "How fast does it work?", "Does ketamine therapy work?", "Book a consultation",
+        "Something else: talk to a person",
     ]
-    assert message["buttons"][-1]["payload"] == "/contact_human"
+    assert button_urls(message)[-2:] == ["/book_consultation", "/contact_human"]
 
 
 def test_unsure_between_a_topic_and_booking_offers_both() -> None:

@@ -45,6 +45,7 @@ LIMITS = {
     "SANIC_PROXIES_COUNT": "1",
 }
 PHONE = load_settings().phone  # the number visitors are told to call, from settings/clinic.yml
+PHONE_LINK = load_settings().phone_link
 APOLOGY = "something went wrong on our side"
 _addresses = (f"10.{a}.{b}.{c}" for a, b, c in itertools.product(range(256), repeat=3))
 # Words sent in messages that must never reach the log.
@@ -247,6 +248,8 @@ def test_a_message_over_the_length_limit_gets_a_polite_reply_and_skips_the_model
     replies = chat(servers, "quokka " * 400, sender)  # 2,799 characters, a 3 KB body
     assert len(replies) == 1 and "too long" in replies[0]["text"]
     assert "2,000" in replies[0]["text"]
+    # Not a dead end: the booking link and the clinic's phone (issue 18).
+    assert [b.get("url") for b in replies[0]["buttons"]] == [BOOKING_URL, PHONE_LINK]
     assert stored_user_texts(servers, sender) == []
     assert "ketamine" in texts(chat(servers, "what is ketamine?", sender))  # goes on normally
 
@@ -580,6 +583,17 @@ def test_with_the_action_server_down_visitors_get_the_phone_then_the_conversatio
             assert PHONE in texts(replies) and APOLOGY in texts(replies)
             assert any(button.get("type") == "phone"
                        for reply in replies for button in reply.get("buttons", []))
+            assert BOOKING_URL in [button.get("url")
+                                   for reply in replies for button in reply.get("buttons", [])]
+        # After a crisis message the apology offers the phone and 988, never booking.
+        in_crisis = visitor()
+        replies = chat(servers, "I want to kill myself", in_crisis)
+        assert "741741" in texts(replies) and APOLOGY in texts(replies)
+        urls = [button.get("url") for reply in replies for button in reply.get("buttons", [])]
+        assert PHONE_LINK in urls and BOOKING_URL not in urls
+        replies = chat(servers, "what's the weather in paris", in_crisis)  # no action needed
+        assert "988" in texts(replies) and APOLOGY not in texts(replies)
+        assert not any(reply.get("buttons") for reply in replies)
         # Messages that need no custom action are answered as usual meanwhile.
         replies = chat(servers, "does it help with PTSD?", sender)
         assert "PTSD" in texts(replies)

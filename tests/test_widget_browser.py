@@ -83,10 +83,13 @@ def page(browser: Browser, site: Site) -> Iterator[Page]:
 
 
 def open_chat(page: Page) -> None:
-    launcher = page.get_by_role("button", name="Chat with us")
-    if launcher.get_attribute("aria-expanded") != "true":
-        launcher.click()
-    expect(page.get_by_role("dialog", name="Ketamine Infusion Clinic")).to_be_visible()
+    # The widget mounts, and reopens a panel left open, in one go: then the launcher shows only
+    # if the panel is closed (it hides while the panel is open).
+    page.locator(".cc-root").wait_for(state="attached")
+    dialog = page.get_by_role("dialog", name="Ketamine Infusion Clinic")
+    if not dialog.is_visible():
+        page.get_by_role("button", name="Chat with us").click()
+    expect(dialog).to_be_visible()
 
 
 def ask(page: Page, text: str) -> None:
@@ -114,7 +117,8 @@ def test_a_keyboard_visitor_opens_the_chat_gets_the_fda_answer_and_escape_closes
     expect(launcher).to_be_focused()
     expect(launcher).to_have_attribute("aria-expanded", "false")
     page.keyboard.press("Enter")
-    expect(launcher).to_have_attribute("aria-expanded", "true")
+    expect(page.locator(".cc-launcher")).to_have_attribute("aria-expanded", "true")
+    expect(page.locator(".cc-launcher")).to_be_hidden()  # under the panel, nothing to click
     expect(page.get_by_label("Type your message")).to_be_focused()
     expect(page.get_by_role("log")).to_have_attribute("aria-live", "polite")
     page.keyboard.type("is ketamine FDA approved?")
@@ -151,6 +155,113 @@ def test_asking_to_book_shows_a_booking_link_in_a_new_tab_and_a_phone_link(page:
     expect(booking).to_have_attribute("rel", "noopener noreferrer")
     expect(page.locator(f'.cc-msg-bot a[href="{PHONE_LINK}"]')).to_be_visible()
     bot_says(page, PHONE)
+
+
+def test_an_off_topic_reply_offers_booking_and_a_person_as_buttons(page: Page) -> None:
+    open_chat(page)
+    ask(page, "what's the weather in paris tomorrow")
+    bot_says(page, "Sorry, I can't help with that")
+    suggestions = page.get_by_role("group", name="Suggestions")
+    expect(suggestions.get_by_role("button", name="Book a consultation")).to_be_visible()
+    person = suggestions.get_by_role("button", name="Talk to a person")
+    expect(person).to_be_visible()
+    person.click()  # its payload is /contact_human: the handoff, phone first
+    expect(page.locator(".cc-msg-user").last).to_have_text("You said: Talk to a person")
+    expect(page.locator(f'.cc-msg-bot a[href="{PHONE_LINK}"]')).to_be_visible(timeout=REPLY_MS)
+    expect(page.locator(f'.cc-msg-bot a[href="{BOOKING_URL}"]')).to_be_visible()
+
+
+def test_after_a_crisis_the_off_topic_reply_offers_no_booking(page: Page) -> None:
+    open_chat(page)
+    ask(page, "I don't want to live anymore")
+    bot_says(page, "741741")
+    ask(page, "what's the weather in paris tomorrow")
+    bot_says(page, "call or text 988, or call 911 in an emergency")
+    expect(page.locator(".cc-msg-bot", has_text="Sorry, I can't help with that")).to_be_visible()
+    expect(page.get_by_role("button", name="Book a consultation")).to_have_count(0)
+    expect(page.locator(f'.cc-msg-bot a[href="{BOOKING_URL}"]')).to_have_count(0)
+
+
+# The line boxes the first occurrence of `text` in a bot reply's text takes: 1 if it is on one
+# line. A Range over the characters themselves, whatever elements hold them.
+LINES_OF = """(text) => {
+    for (const bubble of document.querySelectorAll('.cc-msg-bot .cc-text')) {
+        const walker = document.createTreeWalker(bubble, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const at = node.data.indexOf(text);
+            if (at < 0) continue;
+            const range = document.createRange();
+            range.setStart(node, at);
+            range.setEnd(node, at + text.length);
+            return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+        }
+    }
+    return 0;
+}"""
+
+
+def test_the_clinics_phone_number_never_wraps_in_a_reply(browser: Browser, site: Site) -> None:
+    page = new_page(browser, site, viewport={"width": 390, "height": 844})
+    try:
+        open_chat(page)
+        ask(page, "I'd like to book")
+        bot_says(page, PHONE)
+        number = page.locator(".cc-msg-bot .cc-text .cc-nowrap", has_text=PHONE).first
+        expect(number).to_be_visible()
+        # On a phone the panel fills the screen: at some of these widths the number falls at the
+        # end of a line ("415-249-" / "2580" before it was kept together).
+        for width in range(280, 481, 4):
+            page.set_viewport_size({"width": width, "height": 844})
+            assert page.evaluate(LINES_OF, PHONE) == 1, f"{PHONE} wraps at {width} px"
+            box = number.bounding_box()
+            line = page.evaluate(
+                "(n) => parseFloat(getComputedStyle(n).lineHeight)", number.element_handle())
+            assert box is not None and box["height"] <= line + 1, (width, box, line)
+    finally:
+        page.context.close()
+
+
+def test_the_launcher_hides_while_the_panel_is_open_and_gets_the_focus_back(
+    page: Page,
+) -> None:
+    launcher = page.locator(".cc-launcher")
+    launcher.click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(launcher).to_be_hidden()
+    expect(page.get_by_label("Type your message")).to_be_focused()
+    page.get_by_role("button", name="Close chat").click()
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(launcher).to_be_visible()
+    expect(launcher).to_be_focused()
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    # Reopened after a reload, the panel hides the launcher again.
+    launcher.click()
+    page.reload()
+    open_chat(page)
+    expect(page.locator(".cc-launcher")).to_be_hidden()
+
+
+def test_the_demo_page_loads_and_chats_without_a_console_error(
+    browser: Browser, site: Site
+) -> None:
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    errors: List[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    failed: List[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    try:
+        page.goto(site.url + "/", wait_until="networkidle")
+        open_chat(page)
+        page.get_by_role("button", name="Say hello").click()
+        bot_says(page, "automated assistant")
+        page.wait_for_load_state("networkidle")
+        icon = page.evaluate("document.querySelector('link[rel=icon]').href")
+        assert icon == site.url + "/demo/favicon.svg"
+        assert requests.get(icon, timeout=10).headers["Content-Type"] == "image/svg+xml"
+        assert errors == [] and failed == [], (errors, failed)
+    finally:
+        page.context.close()
 
 
 def stored_clicks(site: Site) -> List[str]:

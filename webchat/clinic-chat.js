@@ -27,6 +27,11 @@
     maxMessages: 200
   };
   var URL_PATTERN = /https?:\/\/[^\s<>"']+/g;
+  // Phone numbers in text (clinic/phone.py's shapes: "415-249-2580", "(415) 249-2580",
+  // "+1 415.249.2580", "+44 20 7946 0958"), not glued to a word or a path. Each is shown in a
+  // no-wrap span so that it never breaks across two lines ("415-249-" / "2580"). No
+  // lookbehind: older Safari cannot parse it.
+  var PHONE_PATTERN = /(^|[^\w\/])((?:\+?1[ .\-]?)?(?:\(\d{3}\) ?|\d{3}[ .\-]?)\d{3}[ .\-]?\d{4}|\+\d{1,3}(?:[ .\-]?\(?\d{1,5}\)?){1,6})(?![\w\/])/g;
   var NEW_TAB = " (opens in a new tab)";
   // Thumbs drawn as SVG (Material icons' paths), not emoji: they look the same everywhere,
   // with no emoji font needed.
@@ -125,17 +130,35 @@
     a.appendChild(srOnly(NEW_TAB));
     return a;
   }
-  // Text with its http(s) URLs turned into links, built node by node.
+  // Text with each phone number in a no-wrap span (see PHONE_PATTERN), built node by node.
+  function textWithPhones(target, text) {
+    var last = 0;
+    String(text).replace(PHONE_PATTERN, function (match, before, phone, offset) {
+      var digits = phone.replace(/\D/g, "").length;
+      if (phone.charAt(0) === "+" && !/^\+1\b/.test(phone) && (digits < 8 || digits > 15)) {
+        return match;
+      }
+      var start = offset + before.length;
+      target.appendChild(document.createTextNode(text.slice(last, start)));
+      target.appendChild(el("span", "cc-nowrap", phone));
+      last = start + phone.length;
+      return match;
+    });
+    target.appendChild(document.createTextNode(text.slice(last)));
+    return target;
+  }
+  // Text with its http(s) URLs turned into links and its phone numbers kept on one line.
   function richText(target, text) {
     var last = 0;
-    String(text).replace(URL_PATTERN, function (match, offset) {
+    text = String(text);
+    text.replace(URL_PATTERN, function (match, offset) {
       var url = match.replace(/[.,;:!?)\]]+$/, "");
-      target.appendChild(document.createTextNode(text.slice(last, offset)));
+      textWithPhones(target, text.slice(last, offset));
       target.appendChild(externalLink(url, "cc-inline-link", url));
       last = offset + url.length;
       return match;
     });
-    target.appendChild(document.createTextNode(text.slice(last)));
+    textWithPhones(target, text.slice(last));
   }
 
   // ---- the widget's elements ----
@@ -234,7 +257,7 @@
       if (b.type === "web_url" || APP_LINKS[b.type]) {
         var href = safeHref(b.url, b.type);
         if (!href) return;
-        var a = APP_LINKS[b.type] ? el("a", "cc-link-button", b.title)
+        var a = APP_LINKS[b.type] ? textWithPhones(el("a", "cc-link-button"), b.title)
           : externalLink(href, "cc-link-button", b.title);
         a.href = href;
         var counted = countedLink(b.type, href);
@@ -317,7 +340,7 @@
       "press Retry to send it again");
     if (config.phone) {
       p.appendChild(document.createTextNode(", or call us at "));
-      var tel = el("a", "cc-inline-link", config.phone);
+      var tel = el("a", "cc-inline-link cc-nowrap", config.phone);
       tel.href = telLink(config.phone);
       p.appendChild(tel);
     }
@@ -473,6 +496,8 @@
   }
 
   // ---- opening, closing, restarting ----
+  // While the panel is open the launcher is hidden (.cc-open in the stylesheet); closing
+  // the panel (close button, Escape) shows it again and gives it the focus.
   function setOpen(open, moveFocus) {
     panel.hidden = !open;
     root.classList.toggle("cc-open", open);

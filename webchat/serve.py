@@ -4,7 +4,8 @@
 
 `/` is `demo/index.html` with `{{RASA_URL}}`, `{{PHONE}}`, `{{PHONE_LINK}}` and `{{BOOKING_URL}}`
 filled in (the phone and booking address from the clinic's settings). `/clinic-chat.js`,
-`/clinic-chat.css` and `/demo/...` are served as they are; nothing else in this folder is
+`/clinic-chat.css` and `/demo/...` are served as they are (`/favicon.ico` is the demo's
+`demo/favicon.svg`, for browsers that ask for it by that name); nothing else in this folder is
 (no node_modules, no package files, no Python). Only GET and HEAD are answered, and the log
 names the method, path and status of each request, never a body.
 """
@@ -22,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 WEBCHAT_DIR = Path(__file__).resolve().parent
 DEMO_PAGE = WEBCHAT_DIR / "demo" / "index.html"
+FAVICON = WEBCHAT_DIR / "demo" / "favicon.svg"
 TYPES = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -54,6 +56,8 @@ def resolve(path: str) -> Optional[Path]:
     """The file a URL path names, or None if it is not one this server shows."""
     if path in ("/", "/index.html"):
         return DEMO_PAGE
+    if path == "/favicon.ico":
+        return FAVICON
     if path in ("/clinic-chat.js", "/clinic-chat.css"):
         return WEBCHAT_DIR / path.lstrip("/")
     if path.startswith("/demo/"):
