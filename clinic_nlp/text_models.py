@@ -130,19 +130,26 @@ class TwoCoreLinearSVC(LinearSVC):
     tests/test_text_models.py), a third less time for the 34-label intent model on 2 cores.
     With class weights ("balanced" weighs each label against all of them), or two labels, it
     is plain `LinearSVC`.
+
+    Either way `coef_` is kept in column order: scoring a message multiplies it by `coef_.T`,
+    which SciPy otherwise copied whole (8 MB for the intent model) on every call.
     """
+
+    coef_: np.ndarray
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> TwoCoreLinearSVC:
         """Fit as `LinearSVC.fit` does."""
         classes = np.unique(y)
         if self.class_weight is not None or len(classes) <= 2 or sample_weight is not None:
-            return super().fit(X, y, sample_weight)
+            super().fit(X, y, sample_weight)
+            self.coef_ = np.asfortranarray(self.coef_)
+            return self
         binary = LinearSVC(**self.get_params())
         fitted = Parallel(n_jobs=2, backend="threading")(
             delayed(clone(binary).fit)(X, np.where(y == label, 1, -1)) for label in classes
         )
         self.classes_ = classes
-        self.coef_ = np.vstack([svm.coef_ for svm in fitted])
+        self.coef_ = np.asfortranarray(np.vstack([svm.coef_ for svm in fitted]))
         self.intercept_ = np.concatenate([svm.intercept_ for svm in fitted])
         self.n_features_in_ = X.shape[1]
         self.n_iter_ = max(int(svm.n_iter_) for svm in fitted)

@@ -97,3 +97,14 @@ def test_solving_the_labels_two_at_a_time_gives_the_same_classifier() -> None:
     assert np.allclose(two_core.decision_function(features), plain.decision_function(features),
                        atol=1e-4)
     assert (two_core.predict(features) == plain.predict(features)).all()
+
+
+def test_scoring_a_message_reads_the_weights_without_copying_them() -> None:
+    from clinic_nlp.text_models import TwoCoreLinearSVC
+
+    rng = np.random.default_rng(3)
+    features = rng.normal(size=(120, 10))
+    for labels in (rng.integers(0, 4, size=120), rng.integers(0, 2, size=120)):
+        svm = TwoCoreLinearSVC(C=0.5).fit(features, labels.astype(str))
+        # SciPy multiplies a sparse message by coef_.T without a copy only when it is C-ordered.
+        assert svm.coef_.T.flags["C_CONTIGUOUS"]
