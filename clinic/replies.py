@@ -10,11 +10,15 @@ booking. What follows a crisis message (`crisis_mode`) is the rules' alone
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable, List, Optional
 
 from clinic.buttons import Button, booking_link_button, phone_button
+from clinic.paths import DOMAIN_FILE
 from clinic.settings import ClinicSettings
+from clinic.yaml_file import read_yaml
 
 # The one line naming 988 added to a reply when the message carried a weaker risk signal.
 CHECK_IN_LINE = "utter_check_in"
@@ -24,11 +28,18 @@ CHECK_IN = "check_in"
 # Set by the first crisis message of a conversation and never cleared (domain.yml): from then
 # on no booking offer. The chat channel reads it for the replies it writes itself.
 CRISIS_MODE_SLOT = "crisis_mode"
-# The text of `utter_crisis_reminder` (domain.yml; tests/test_core.py checks they match), for
-# the replies the chat channel writes itself when it cannot run a turn.
-CRISIS_REMINDER = "If you need support at any time, call or text 988, or call 911 in an emergency."
+# The reminder naming 988 after a crisis; its text, in domain.yml, is also read by the chat
+# channel for the replies it writes itself when it cannot run a turn (`crisis_reminder`).
+CRISIS_REMINDER_RESPONSE = "utter_crisis_reminder"
 # For a message the model never read (too long): it could be about a crisis.
 IN_DANGER = "If you are in danger or in crisis, call 911, or call or text 988, right now."
+
+
+@functools.lru_cache(maxsize=4)
+def crisis_reminder(domain_file: Path = DOMAIN_FILE) -> str:
+    """The text of `utter_crisis_reminder` in the domain, read once per process."""
+    domain = read_yaml(domain_file, ValueError, "domain")
+    return str(domain["responses"][CRISIS_REMINDER_RESPONSE][0]["text"]).strip()
 
 
 def is_check_in(crisis_kinds: Iterable[Optional[str]]) -> bool:

@@ -75,7 +75,7 @@ from sanic.response import HTTPResponse
 from clinic.buttons import BUTTON_PAYLOADS, Button, booking_link_button, phone_button
 from clinic.launcher import default_int
 from clinic.link_clicks import LINKS
-from clinic.replies import CRISIS_MODE_SLOT, CRISIS_REMINDER, IN_DANGER
+from clinic.replies import CRISIS_MODE_SLOT, IN_DANGER, crisis_reminder
 from clinic.settings import ClinicSettings, SettingsError, load_settings
 from clinic_server.rasa_internals import TURN_ERROR_LOGGERS
 from clinic_server.tracker_store import current_store
@@ -435,7 +435,7 @@ class ClinicRestInput(RestInput):
         if await self._in_crisis_mode(chat.sender):
             return self._reply(chat.sender, (
                 f"{ask} For non-urgent questions you can call the clinic at {phone}. "
-                f"{CRISIS_REMINDER}"
+                f"{crisis_reminder()}"
             ), [phone_button(self.settings)], crisis=True)
         # The model never read the message: it could be about a crisis.
         return self._reply(chat.sender, (
@@ -487,7 +487,7 @@ class ClinicRestInput(RestInput):
         phone = self.settings.phone
         if crisis or await self._in_crisis_mode(sender):
             return self._reply(
-                sender, f"{apology} Please call the clinic at {phone}. {CRISIS_REMINDER}",
+                sender, f"{apology} Please call the clinic at {phone}. {crisis_reminder()}",
                 [phone_button(self.settings)], crisis=True,
             )
         return self._reply(

@@ -24,7 +24,7 @@ from actions.did_you_mean import ActionDidYouMean
 from clinic.buttons import BOOK_INTENT, CONTACT_INTENT, intent_payload
 from clinic.parse_result import prefaced_question
 from clinic.paths import DOMAIN_FILE, PROJECT_DIR
-from clinic.replies import CRISIS_REMINDER
+from clinic.replies import crisis_reminder
 from clinic.settings import ClinicSettings
 from clinic_server import rest_channel
 from clinic_server.rest_channel import ChatRequest, ClinicRestInput, Limits
@@ -65,7 +65,7 @@ def test_after_a_crisis_the_same_reply_offers_no_booking(name: str) -> None:
 
 def test_the_channels_crisis_reminder_is_the_domains() -> None:
     [reminder] = RESPONSES["utter_crisis_reminder"]
-    assert reminder["text"] == CRISIS_REMINDER
+    assert reminder["text"] == crisis_reminder() and "988" in crisis_reminder()
 
 
 # ---- "did you mean" --------------------------------------------------------------------------
@@ -218,7 +218,7 @@ def test_after_a_crisis_a_message_too_long_gets_the_phone_and_988_not_booking(
     save_conversation(store, "visitor-2", crisis=True)
     reply = too_long(channel, "visitor-2")
     assert payloads(reply) == [TEL] and "book" not in reply["text"].lower()
-    assert CRISIS_REMINDER in reply["text"] and reply["custom"] == {"crisis": True}
+    assert crisis_reminder() in reply["text"] and reply["custom"] == {"crisis": True}
 
 
 def test_a_failed_turn_offers_the_phone_and_booking_but_not_after_a_crisis(
@@ -232,7 +232,7 @@ def test_a_failed_turn_offers_the_phone_and_booking_but_not_after_a_crisis(
     for crisis_reply in (asyncio.run(channel._fallback("visitor-4")),
                          # the crisis reply itself was sent in the failed turn
                          asyncio.run(channel._fallback("visitor-3", crisis=True))):
-        assert payloads(crisis_reply) == [TEL] and CRISIS_REMINDER in crisis_reply["text"]
+        assert payloads(crisis_reply) == [TEL] and crisis_reminder() in crisis_reply["text"]
 
 
 def test_when_the_conversation_cannot_be_read_no_booking_is_offered(
