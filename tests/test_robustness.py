@@ -16,6 +16,7 @@ import requests
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from benchmark.servers import LogWatch
 from clinic import launcher
 from clinic.buttons import BUTTON_PAYLOADS, booking_quick_reply, feedback_payload
 from clinic.settings import load_settings
@@ -65,7 +66,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         for name, value in LIMITS.items():
             environment.setenv(name, value)
         started = Servers(tmp_path_factory.mktemp("robustness"))
-    SINCE_START.append(LogWatch(started))
+    SINCE_START.append(LogWatch.of(started.logs))
     try:
         yield started
     finally:
@@ -111,25 +112,6 @@ def stored_user_events(servers: Servers, sender: str) -> List[Dict[str, Any]]:
 
 def stored_user_texts(servers: Servers, sender: str) -> List[str]:
     return [event["text"] for event in stored_user_events(servers, sender)]
-
-
-class LogWatch:
-    """What the two servers write to their logs from now on."""
-
-    def __init__(self, servers: Servers) -> None:
-        self.paths = [Path(log.name) for log in servers.logs]
-        self.starts = [path.stat().st_size for path in self.paths]
-
-    def problems(self) -> List[str]:
-        """The ERROR lines and tracebacks written since, in either log."""
-        found = []
-        for path, start in zip(self.paths, self.starts, strict=True):
-            with path.open("rb") as log:
-                log.seek(start)
-                written = log.read().decode("utf-8", "replace")
-            found += [line for line in written.splitlines()
-                      if " ERROR " in line or "Traceback" in line]
-        return found
 
 
 # ---- the pieces, without servers ------------------------------------------------------------
@@ -311,7 +293,7 @@ def nlu_intent(servers: Servers, text: str) -> str:
 def test_an_intent_typed_by_a_visitor_is_read_by_the_nlu_as_text(
     servers: Servers, typed: str
 ) -> None:
-    watch, sender = LogWatch(servers), visitor()
+    watch, sender = LogWatch.of(servers.logs), visitor()
     replies = chat(servers, typed, sender)
     assert texts(replies).strip() and APOLOGY not in texts(replies)
     [event] = stored_user_events(servers, sender)
@@ -332,7 +314,7 @@ def test_an_intent_typed_by_a_visitor_is_read_by_the_nlu_as_text(
 
 
 def test_the_assistants_buttons_and_thumbs_still_send_their_intents(servers: Servers) -> None:
-    watch, sender = LogWatch(servers), visitor()
+    watch, sender = LogWatch.of(servers.logs), visitor()
     answer = chat(servers, "is ketamine FDA approved?", sender)
     offered = [b.get("payload") for reply in answer for b in reply.get("buttons", [])]
     assert booking_quick_reply()["payload"] in offered
