@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import sqlite3
 import time
 import uuid
@@ -21,10 +22,12 @@ from clinic import launcher
 from clinic.buttons import BUTTON_PAYLOADS, booking_quick_reply, feedback_payload
 from clinic.settings import load_settings
 from clinic_server.rest_channel import (
+    SANIC_ERROR_LOGGER,
     TYPED_SLASH,
     ChannelConfigError,
     Limits,
     SlidingWindowLimiter,
+    _BodylessRequestBodyIsNotAnError,
     clean_text,
 )
 from tests.conftest import MODEL_PATH
@@ -158,6 +161,20 @@ def test_clean_text_keeps_scripts_emoji_and_joiners_and_drops_control_characters
     for text in ("مرحبا", "👩\u200d⚕️", "氯胺酮", "\u200fשלום"):
         assert clean_text(text) == text
     assert clean_text("e\u0301") == "\u00e9"  # NFC: one code point for é
+
+
+@pytest.mark.parametrize(("message", "level"), [
+    ("<Request: OPTIONS /webhooks/rest/webhook> body not consumed.", logging.INFO),
+    ("<Request: GET /> body not consumed.", logging.INFO),
+    ("<Request: POST /webhooks/rest/webhook> body not consumed.", logging.ERROR),
+    ("Exception occurred while handling uri: 'http://x/'", logging.ERROR),
+])
+def test_only_a_body_sent_with_a_method_that_takes_none_is_demoted(message: str,
+                                                                    level: int) -> None:
+    record = logging.LogRecord(SANIC_ERROR_LOGGER, logging.ERROR, __file__, 1, message, None,
+                               None)
+    assert _BodylessRequestBodyIsNotAnError().filter(record)
+    assert record.levelno == level and record.levelname == logging.getLevelName(level)
 
 
 # ---- malformed requests ----------------------------------------------------------------
@@ -395,6 +412,24 @@ def test_any_text_in_a_well_formed_request_gets_a_reply_without_a_failure(
     assert response.status_code == 200, response.text
     replies = response.json()
     assert replies and APOLOGY not in texts(replies)
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "GET", "DELETE"])
+@pytest.mark.parametrize("path", ["/webhooks/rest/webhook", "/webhooks/rest/link-click",
+                                  "/webhooks/rest/", "/"])
+def test_a_body_sent_with_a_method_that_takes_none_leaves_no_error_in_the_log(
+    servers: Servers, method: str, path: str
+) -> None:
+    # Found by fuzzing the webhook: a CORS preflight (or a GET) with a body was answered 200
+    # and Sanic logged "<Request: OPTIONS ...> body not consumed." as an ERROR.
+    watch = LogWatch.of(servers.logs)
+    response = requests.request(method, servers.url + path, data=b'{"sender": "x"}',
+                                headers={**new_client(), "Origin": "https://evil.example"},
+                                timeout=30)
+    assert response.status_code in (200, 405)
+    time.sleep(0.2)  # the log line follows the answer
+    assert watch.problems() == []
+    assert_still_answers(servers)
 
 
 def test_the_server_still_answers_after_the_fuzzing(servers: Servers) -> None:
