@@ -17,6 +17,7 @@ import requests
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from benchmark import fuzz
 from benchmark.servers import LogWatch
 from clinic import launcher
 from clinic.buttons import BUTTON_PAYLOADS, booking_quick_reply, feedback_payload
@@ -412,6 +413,29 @@ def test_any_text_in_a_well_formed_request_gets_a_reply_without_a_failure(
     assert response.status_code == 200, response.text
     replies = response.json()
     assert replies and APOLOGY not in texts(replies)
+
+
+def test_a_1000_request_fuzz_gets_no_5xx_breaks_no_turn_and_leaves_no_error_in_the_logs(
+    servers: Servers,
+) -> None:
+    # `make fuzz` (benchmark/fuzz.py), seeded: the same 1,000 requests every run.
+    watch = LogWatch.of(servers.logs)
+    outcome = fuzz.run(servers.url, requests=1000, seed=17)
+    assert outcome.requests == 1000
+    assert (outcome.server_errors, outcome.connection_errors, outcome.broken_turns) == (0, 0, 0), \
+        outcome.failures[:10]
+    assert watch.problems() == []
+    # It went past the checks as well as into each refusal.
+    assert {"200", "204", "400", "404", "405", "413", "429"} <= set(outcome.statuses), \
+        outcome.statuses
+    assert_still_answers(servers)
+
+
+def test_the_fuzz_knows_the_reply_of_a_failed_turn() -> None:
+    from clinic_server.rest_channel import ClinicRestInput
+
+    channel = ClinicRestInput(Limits())
+    assert fuzz.TURN_FAILED in channel._fallback("someone")["text"]
 
 
 @pytest.mark.parametrize("method", ["OPTIONS", "GET", "DELETE"])
