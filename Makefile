@@ -35,6 +35,10 @@ cross-validate: install  ## Threshold tables by cross-validation on data/nlu and
 benchmark: install  ## Measure turns/s and latency against a stock Rasa bot; writes reports/benchmark/
 	scripts/benchmark.sh
 
+fuzz: install  ## Send N random and malformed requests (10000) to the chat webhook; reports/fuzz/
+	scripts/fuzz.sh $(if $(N),--requests "$(N)") $(if $(SEED),--seed "$(SEED)") \
+	  $(if $(URL),--url "$(URL)") $(foreach log,$(LOGS),--log "$(log)")
+
 forget-old:  ## Delete conversations older than retention_days
 	source scripts/env.sh && "$$PY" -m staff_tools.retention
 
@@ -66,4 +70,4 @@ lock: install  ## Re-pin every package in constraints.txt after editing requirem
 clean:  ## Remove trained models, built pipeline and reports (keeps .venv and var/)
 	rm -rf models build reports results .rasa
 
-.PHONY: help install pipeline train validate run check test evaluate cross-validate lint lock clean review reload forget-old test-scale-out benchmark console-user
+.PHONY: help install pipeline train validate run check test evaluate cross-validate lint lock clean review reload forget-old test-scale-out benchmark fuzz console-user

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -13,7 +14,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Dict, List, Optional, Sequence
+from typing import IO, Dict, Iterable, List, Optional, Sequence, Union
 
 from clinic import launcher
 from clinic.paths import PROJECT_DIR as PROJECT_DIR  # re-exported for the other modules
@@ -63,6 +64,39 @@ def rss_mb(pid: int, field_name: str = "VmRSS") -> float:
 def stop_servers(processes: Sequence[subprocess.Popen], logs: Sequence[IO[str]]) -> None:
     """Stop `processes` (SIGTERM, then SIGKILL after 20 s) and close their `logs`."""
     launcher.stop(processes, logs)
+
+
+# A log line of level ERROR or CRITICAL, in Rasa's format ("... ERROR    rasa.core...") or
+# Sanic's ("[...] [ERROR] ..."), and the first line of a Python traceback.
+_ERROR_LINE = re.compile(r"(?:^|[\s\[])(?:ERROR|CRITICAL)(?:[\s\]:]|$)")
+TRACEBACK = "Traceback (most recent call last)"
+
+
+class LogWatch:
+    """What servers write to their log files from now on: ERROR lines and tracebacks."""
+
+    def __init__(self, paths: Iterable[Union[str, Path]]) -> None:
+        self.paths = [Path(path) for path in paths]
+        self.starts = [path.stat().st_size if path.exists() else 0 for path in self.paths]
+
+    @classmethod
+    def of(cls, logs: Iterable[IO[str]]) -> LogWatch:
+        """A watch on open log files (a RunningBot's, the tests' Servers'), by their names."""
+        return cls(log.name for log in logs)
+
+    def written(self) -> List[str]:
+        """The lines written since the watch started, each log's in turn."""
+        lines: List[str] = []
+        for path, start in zip(self.paths, self.starts, strict=True):
+            with path.open("rb") as log:
+                log.seek(start)
+                lines += log.read().decode("utf-8", "replace").splitlines()
+        return lines
+
+    def problems(self) -> List[str]:
+        """The ERROR (or CRITICAL) lines and the tracebacks' first lines written since."""
+        return [line for line in self.written()
+                if TRACEBACK in line or _ERROR_LINE.search(line)]
 
 
 class RedisServer:

@@ -19,6 +19,8 @@ name is still "rest", so the URL stays POST /webhooks/rest/webhook. On top of `R
   the clinic (booking and phone buttons) and the crisis lines, and the model never sees the
   message;
 - rate limits per sender and per client IP over a sliding window (429 with Retry-After);
+- a body sent with a GET, HEAD, OPTIONS or DELETE (a CORS preflight, say) is no ERROR in the
+  log: Sanic's "body not consumed" for those is logged at INFO;
 - a turn in which something failed (say the action server is down) still gets an answer: the
   clinic's phone number from settings/clinic.yml, and booking.
 
@@ -45,6 +47,7 @@ import json
 import logging
 import math
 import os
+import re
 import time
 import unicodedata
 from collections import deque
@@ -325,6 +328,36 @@ def _watch_rasa_errors() -> None:
             watched.addHandler(_RECORDER)
 
 
+# Sanic logs `<Request: OPTIONS /path> body not consumed.` at ERROR when a 2xx answer leaves
+# the client's body unread, and then reads and drops the body itself (sanic/http.py). For the
+# methods whose routes take no body (Sanic's `ignore_body`: GET, HEAD, OPTIONS, DELETE) that is
+# how it should go: anyone may send a CORS preflight (answered by sanic-cors before any route)
+# or a GET with a body, and must not put an ERROR in the log. Those records become INFO; for a
+# POST, a handler that left its body unread is a bug and stays an ERROR.
+SANIC_ERROR_LOGGER = "sanic.error"
+_BODYLESS_BODY_NOT_CONSUMED = re.compile(
+    r"^<Request: (?:GET|HEAD|OPTIONS|DELETE) [^>]*> body not consumed\.$")
+
+
+class _BodylessRequestBodyIsNotAnError(logging.Filter):
+    """Demotes Sanic's "body not consumed" for GET, HEAD, OPTIONS and DELETE to INFO."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.ERROR and _BODYLESS_BODY_NOT_CONSUMED.match(
+                record.getMessage()):
+            record.levelno, record.levelname = logging.INFO, logging.getLevelName(logging.INFO)
+        return True
+
+
+_BODYLESS_FILTER = _BodylessRequestBodyIsNotAnError()
+
+
+def _quiet_bodyless_bodies() -> None:
+    sanic_errors = logging.getLogger(SANIC_ERROR_LOGGER)
+    if _BODYLESS_FILTER not in sanic_errors.filters:
+        sanic_errors.addFilter(_BODYLESS_FILTER)
+
+
 class ClinicRestInput(RestInput):
     """Rasa's REST channel with input checks, limits and a reply when a turn fails."""
 
@@ -338,6 +371,7 @@ class ClinicRestInput(RestInput):
         # Link clicks: the same per-IP limit, counted apart from the messages.
         self.clicks_per_ip = SlidingWindowLimiter(self.limits.rate_per_ip, window)
         _watch_rasa_errors()
+        _quiet_bodyless_bodies()
 
     @classmethod
     def name(cls) -> str:

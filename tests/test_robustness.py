@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import sqlite3
 import time
 import uuid
@@ -16,14 +17,18 @@ import requests
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from benchmark import fuzz
+from benchmark.servers import LogWatch
 from clinic import launcher
 from clinic.buttons import BUTTON_PAYLOADS, booking_quick_reply, feedback_payload
 from clinic.settings import load_settings
 from clinic_server.rest_channel import (
+    SANIC_ERROR_LOGGER,
     TYPED_SLASH,
     ChannelConfigError,
     Limits,
     SlidingWindowLimiter,
+    _BodylessRequestBodyIsNotAnError,
     clean_text,
 )
 from tests.conftest import MODEL_PATH
@@ -66,7 +71,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         for name, value in LIMITS.items():
             environment.setenv(name, value)
         started = Servers(tmp_path_factory.mktemp("robustness"))
-    SINCE_START.append(LogWatch(started))
+    SINCE_START.append(LogWatch.of(started.logs))
     try:
         yield started
     finally:
@@ -114,25 +119,6 @@ def stored_user_texts(servers: Servers, sender: str) -> List[str]:
     return [event["text"] for event in stored_user_events(servers, sender)]
 
 
-class LogWatch:
-    """What the two servers write to their logs from now on."""
-
-    def __init__(self, servers: Servers) -> None:
-        self.paths = [Path(log.name) for log in servers.logs]
-        self.starts = [path.stat().st_size for path in self.paths]
-
-    def problems(self) -> List[str]:
-        """The ERROR lines and tracebacks written since, in either log."""
-        found = []
-        for path, start in zip(self.paths, self.starts, strict=True):
-            with path.open("rb") as log:
-                log.seek(start)
-                written = log.read().decode("utf-8", "replace")
-            found += [line for line in written.splitlines()
-                      if " ERROR " in line or "Traceback" in line]
-        return found
-
-
 # ---- the pieces, without servers ------------------------------------------------------------
 
 def test_the_sliding_window_lets_a_key_go_on_once_its_oldest_hit_leaves_the_window() -> None:
@@ -177,6 +163,20 @@ def test_clean_text_keeps_scripts_emoji_and_joiners_and_drops_control_characters
     for text in ("مرحبا", "👩\u200d⚕️", "氯胺酮", "\u200fשלום"):
         assert clean_text(text) == text
     assert clean_text("e\u0301") == "\u00e9"  # NFC: one code point for é
+
+
+@pytest.mark.parametrize(("message", "level"), [
+    ("<Request: OPTIONS /webhooks/rest/webhook> body not consumed.", logging.INFO),
+    ("<Request: GET /> body not consumed.", logging.INFO),
+    ("<Request: POST /webhooks/rest/webhook> body not consumed.", logging.ERROR),
+    ("Exception occurred while handling uri: 'http://x/'", logging.ERROR),
+])
+def test_only_a_body_sent_with_a_method_that_takes_none_is_demoted(message: str,
+                                                                    level: int) -> None:
+    record = logging.LogRecord(SANIC_ERROR_LOGGER, logging.ERROR, __file__, 1, message, None,
+                               None)
+    assert _BodylessRequestBodyIsNotAnError().filter(record)
+    assert record.levelno == level and record.levelname == logging.getLevelName(level)
 
 
 # ---- malformed requests ----------------------------------------------------------------
@@ -314,7 +314,7 @@ def nlu_intent(servers: Servers, text: str) -> str:
 def test_an_intent_typed_by_a_visitor_is_read_by_the_nlu_as_text(
     servers: Servers, typed: str
 ) -> None:
-    watch, sender = LogWatch(servers), visitor()
+    watch, sender = LogWatch.of(servers.logs), visitor()
     replies = chat(servers, typed, sender)
     assert texts(replies).strip() and APOLOGY not in texts(replies)
     [event] = stored_user_events(servers, sender)
@@ -335,7 +335,7 @@ def test_an_intent_typed_by_a_visitor_is_read_by_the_nlu_as_text(
 
 
 def test_the_assistants_buttons_and_thumbs_still_send_their_intents(servers: Servers) -> None:
-    watch, sender = LogWatch(servers), visitor()
+    watch, sender = LogWatch.of(servers.logs), visitor()
     answer = chat(servers, "is ketamine FDA approved?", sender)
     offered = [b.get("payload") for reply in answer for b in reply.get("buttons", [])]
     assert booking_quick_reply()["payload"] in offered
@@ -416,6 +416,47 @@ def test_any_text_in_a_well_formed_request_gets_a_reply_without_a_failure(
     assert response.status_code == 200, response.text
     replies = response.json()
     assert replies and APOLOGY not in texts(replies)
+
+
+def test_a_1000_request_fuzz_gets_no_5xx_breaks_no_turn_and_leaves_no_error_in_the_logs(
+    servers: Servers,
+) -> None:
+    # `make fuzz` (benchmark/fuzz.py), seeded: the same 1,000 requests every run.
+    watch = LogWatch.of(servers.logs)
+    outcome = fuzz.run(servers.url, requests=1000, seed=17)
+    assert outcome.requests == 1000
+    assert (outcome.server_errors, outcome.connection_errors, outcome.broken_turns) == (0, 0, 0), \
+        outcome.failures[:10]
+    assert watch.problems() == []
+    # It went past the checks as well as into each refusal.
+    assert {"200", "204", "400", "404", "405", "413", "429"} <= set(outcome.statuses), \
+        outcome.statuses
+    assert_still_answers(servers)
+
+
+def test_the_fuzz_knows_the_reply_of_a_failed_turn() -> None:
+    from clinic_server.rest_channel import ClinicRestInput
+
+    channel = ClinicRestInput(Limits())
+    assert fuzz.TURN_FAILED in channel._fallback("someone")["text"]
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "GET", "DELETE"])
+@pytest.mark.parametrize("path", ["/webhooks/rest/webhook", "/webhooks/rest/link-click",
+                                  "/webhooks/rest/", "/"])
+def test_a_body_sent_with_a_method_that_takes_none_leaves_no_error_in_the_log(
+    servers: Servers, method: str, path: str
+) -> None:
+    # Found by fuzzing the webhook: a CORS preflight (or a GET) with a body was answered 200
+    # and Sanic logged "<Request: OPTIONS ...> body not consumed." as an ERROR.
+    watch = LogWatch.of(servers.logs)
+    response = requests.request(method, servers.url + path, data=b'{"sender": "x"}',
+                                headers={**new_client(), "Origin": "https://evil.example"},
+                                timeout=30)
+    assert response.status_code in (200, 405)
+    time.sleep(0.2)  # the log line follows the answer
+    assert watch.problems() == []
+    assert_still_answers(servers)
 
 
 def test_the_server_still_answers_after_the_fuzzing(servers: Servers) -> None:
