@@ -45,6 +45,7 @@ from benchmark import bots
 from benchmark.servers import PROJECT_DIR, TRACEBACK, LogWatch, RunningBot
 from clinic import launcher
 from clinic.buttons import BUTTON_PAYLOADS
+from clinic.replies import TURN_FAILED as TURN_FAILED_REPLY
 
 WEBHOOK = "/webhooks/rest/webhook"
 LINK_CLICK = "/webhooks/rest/link-click"
@@ -52,9 +53,8 @@ HEALTH = "/webhooks/rest/"
 DEFAULT_REQUESTS = 10_000
 DEFAULT_CONCURRENCY = 4
 REQUEST_TIMEOUT_SECONDS = 60
-# What the chat channel answers when a turn failed (clinic_server/rest_channel.py, `_fallback`;
-# tests/test_robustness.py checks the two agree).
-TURN_FAILED = "something went wrong on our side"
+# What the chat channel answers when a turn failed (clinic_server/rest_channel.py, `_fallback`).
+TURN_FAILED = TURN_FAILED_REPLY
 REPORT_DIR = PROJECT_DIR / "reports" / "fuzz"
 ALREADY_RUNNING = "already running"
 BURST = 25  # requests of one sender from one address in a row: over the per-sender limit

@@ -31,6 +31,8 @@ CRISIS_MODE_SLOT = "crisis_mode"
 # The reminder naming 988 after a crisis; its text, in domain.yml, is also read by the chat
 # channel for the replies it writes itself when it cannot run a turn (`crisis_reminder`).
 CRISIS_REMINDER_RESPONSE = "utter_crisis_reminder"
+# What the chat channel says when a turn fails (the fuzz and the tests look for it).
+TURN_FAILED = "Sorry, something went wrong on our side."
 # For a message the model never read (too long): it could be about a crisis.
 IN_DANGER = "If you are in danger or in crisis, call 911, or call or text 988, right now."
 

@@ -33,6 +33,7 @@ from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV, _CalibratedClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
+from sklearn.utils.class_weight import compute_class_weight
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 
@@ -124,12 +125,12 @@ class TwoCoreLinearSVC(LinearSVC):
     """`LinearSVC` whose one-vs-rest problems are solved two at a time.
 
     liblinear solves a multi-class problem's one-vs-rest problems one after the other on one
-    core. Without class weights each of them is exactly the binary problem "this label or
-    not", so they are solved here side by side in threads (liblinear releases the GIL) and
-    stacked into the same `coef_` and `intercept_`: the same model (scores equal to 1e-4,
+    core. Each of them is the binary problem "this label or not" (with class weights: this
+    label's examples weighted by its weight, the others by 1, as liblinear does), so they are
+    solved here side by side in threads (liblinear releases the GIL) and stacked into the
+    same `coef_` and `intercept_`: the same model (scores equal to 1e-4,
     tests/test_text_models.py), a third less time for the 34-label intent model on 2 cores.
-    With class weights ("balanced" weighs each label against all of them), or two labels, it
-    is plain `LinearSVC`.
+    With two labels it is plain `LinearSVC`.
 
     Either way `coef_` is kept in column order: scoring a message multiplies it by `coef_.T`,
     which SciPy otherwise copied whole (8 MB for the intent model) on every call.
@@ -139,14 +140,24 @@ class TwoCoreLinearSVC(LinearSVC):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> TwoCoreLinearSVC:
         """Fit as `LinearSVC.fit` does."""
+        y = np.asarray(y)
         classes = np.unique(y)
-        if self.class_weight is not None or len(classes) <= 2 or sample_weight is not None:
+        if len(classes) <= 2 or sample_weight is not None:
             super().fit(X, y, sample_weight)
             self.coef_ = np.asfortranarray(self.coef_)
             return self
-        binary = LinearSVC(**self.get_params())
+        # liblinear weighs the examples of label k by its class weight in the problem "k or
+        # not", and the others by 1 (its train(): weighted_C[k] against C).
+        weights = (
+            compute_class_weight(self.class_weight, classes=classes, y=y)
+            if self.class_weight is not None else np.ones(len(classes))
+        )
+        params = {**self.get_params(), "class_weight": None}
         fitted = Parallel(n_jobs=2, backend="threading")(
-            delayed(clone(binary).fit)(X, np.where(y == label, 1, -1)) for label in classes
+            delayed(LinearSVC(**{**params, "class_weight": {1: float(weight), -1: 1.0}}).fit)(
+                X, np.where(y == label, 1, -1)
+            )
+            for label, weight in zip(classes, weights, strict=True)
         )
         self.classes_ = classes
         self.coef_ = np.asfortranarray(np.vstack([svm.coef_ for svm in fitted]))

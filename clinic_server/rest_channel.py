@@ -78,7 +78,7 @@ from sanic.response import HTTPResponse
 from clinic.buttons import BUTTON_PAYLOADS, Button, booking_link_button, phone_button
 from clinic.launcher import default_int
 from clinic.link_clicks import LINKS
-from clinic.replies import CRISIS_MODE_SLOT, IN_DANGER, crisis_reminder
+from clinic.replies import CRISIS_MODE_SLOT, IN_DANGER, TURN_FAILED, crisis_reminder
 from clinic.settings import ClinicSettings, SettingsError, load_settings
 from clinic_server.rasa_internals import TURN_ERROR_LOGGERS
 from clinic_server.tracker_store import current_store
@@ -517,7 +517,7 @@ class ClinicRestInput(RestInput):
         return replies
 
     async def _fallback(self, sender: str, crisis: bool = False) -> Reply:
-        apology = "Sorry, something went wrong on our side."
+        apology = TURN_FAILED
         phone = self.settings.phone
         if crisis or await self._in_crisis_mode(sender):
             return self._reply(

@@ -91,12 +91,14 @@ def test_solving_the_labels_two_at_a_time_gives_the_same_classifier() -> None:
     features = rng.normal(size=(300, 20))
     labels = np.asarray([f"label{i}" for i in rng.integers(0, 5, size=300)])
     features[np.arange(300), [int(label[-1]) for label in labels]] += 2.0
-    plain = LinearSVC(C=0.5).fit(features, labels)
-    two_core = TwoCoreLinearSVC(C=0.5).fit(features, labels)
-    assert list(two_core.classes_) == list(plain.classes_)
-    assert np.allclose(two_core.decision_function(features), plain.decision_function(features),
-                       atol=1e-4)
-    assert (two_core.predict(features) == plain.predict(features)).all()
+    labels[:30] = "label0"  # unbalanced, so "balanced" class weights matter
+    for class_weight in (None, "balanced"):
+        plain = LinearSVC(C=0.5, class_weight=class_weight).fit(features, labels)
+        two_core = TwoCoreLinearSVC(C=0.5, class_weight=class_weight).fit(features, labels)
+        assert list(two_core.classes_) == list(plain.classes_)
+        assert np.allclose(two_core.decision_function(features),
+                           plain.decision_function(features), atol=1e-4)
+        assert (two_core.predict(features) == plain.predict(features)).all()
 
 
 def test_scoring_a_message_reads_the_weights_without_copying_them() -> None:

@@ -32,6 +32,8 @@ import psycopg2
 import pytest
 import redis
 
+from clinic.replies import TURN_FAILED
+
 URL = os.environ.get("SCALE_OUT_URL", "")
 RUN_DIR = Path(os.environ.get("SCALE_OUT_RUN_DIR", "."))
 DB_URL = os.environ.get("SCALE_OUT_DB_URL", "")
@@ -42,7 +44,7 @@ KILL_AFTER_SHARE = 0.4  # of all messages answered
 RESEND_AFTER_SECONDS = 1.0
 MAX_ATTEMPTS = 4
 WEBHOOK = "/webhooks/rest/webhook"
-FAILED_TURN_REPLY = "something went wrong on our side"
+FAILED_TURN_REPLY = TURN_FAILED
 
 # One visitor's conversation: a string is a message sent on its own (after the previous reply);
 # a tuple is a burst, its messages sent at the same moment. Texts are unique within a
