@@ -10,8 +10,10 @@ clinical text mining does (NegEx, Chapman et al. 2001), kept deliberately narrow
   myself"). "I'm not okay I want to die" and "I don't know if I want to die" stay affirmed:
   "okay" and "know" end the scope.
 - **past**: the phrase's sentence places it in the past ("years ago", "used to", "back in
-  2019", "as a teen", "hace años") or the message says it is over ("that passed", "ya estoy
-  bien"), and nothing in the message brings it back ("again", "lately", "tonight", "otra vez").
+  2019", "last year", "as a teen", "hace años") or the message says it is over ("that
+  passed", "I'm stable now", "ya estoy bien"), and nothing in the message brings it back
+  ("again", "lately", "tonight", "otra vez"). A recent past ("last week", "last month") stays
+  affirmed: a recent attempt is a present risk.
 
 A denied or past phrase never silences the assistant: the visitor still gets the check-in
 line naming 988 (clinic_nlp.crisis_detector). It only keeps such a message from the full
@@ -45,7 +47,8 @@ _PAST = re.compile(
     r"\b(?:(?:years?|decades?|long time|long) ago|used to|back in|in the past|as a (?:teen|"
     r"teenager|kid|child)|when i was (?:a |in |younger|young|\d)|in (?:high school|college|"
     r"my (?:teens|twenties|20s))|that passed|haven'?t (?:in|since|for)|not since|"
-    r"hace (?:muchos |unos |varios )?años|de joven|cuando era)\b"
+    r"hace (?:muchos |unos |varios )?años|de joven|cuando era|last year|(?:a few|several|"
+    r"some|two|three|many) years back|in (?:19|20)\d\d|el año pasado)\b"
 )
 _PRESENT = re.compile(
     r"\b(?:again|lately|recently|tonight|these days|right now|coming back|came back|"
@@ -54,7 +57,8 @@ _PRESENT = re.compile(
 # Said anywhere in the message, these put a crisis phrase told as a story in the past.
 _RESOLVED = re.compile(
     r"\b(?:(?:that|it) (?:passed|was (?:years|a long time|decades) ago)|ya pasó|ya paso|"
-    r"ya estoy bien|i'?m (?:doing )?(?:much |a lot |way )?better now|recovered)\b"
+    r"ya estoy bien|i'?m (?:doing )?(?:much |a lot |way )?better now|recovered|"
+    r"i'?m (?:stable|doing well|in a (?:good|better) place) now|got through it)\b"
 )
 _SENTENCE_END = re.compile(r"[.!?;\n]+|\bbut\b|\bpero\b")
 
