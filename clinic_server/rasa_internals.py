@@ -17,7 +17,8 @@ contract test per item, checking the private thing still exists with the shape u
    `save` does (`unsaved_events`, `event_row`).
 4. `LockStore._acquire_lock(conversation_id, ticket, wait_time_in_seconds)`, which
    `LockStore.lock` awaits; `deploy.lock_store` overrides it through `TurnWaitingRedisLockStore`
-   (its public `wait_for_turn`) and finds tickets with `find_ticket`.
+   (its public `wait_for_turn`), finds tickets with `find_ticket` and renews them with
+   `renew_tickets` (`TicketLock.tickets`, each a `Ticket` with `number` and `expires`).
 5. The loggers whose ERROR records mean a turn failed (`TURN_ERROR_LOGGERS`), watched by
    `clinic_server.rest_channel`.
 6. `rasa.__main__.main`, the `rasa` command line that `python -m clinic_speedups` runs
@@ -38,7 +39,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Awaitable, Callable, Dict, Iterable, Optional, Tuple, TypeVar
+from typing import AbstractSet, Any, Awaitable, Callable, Dict, Iterable, Optional, Tuple, TypeVar
 
 import rasa
 
@@ -195,6 +196,15 @@ class TurnWaitingRedisLockStore(RedisLockStore):
 def find_ticket(lock: TicketLock, number: int) -> Optional[Ticket]:
     """The ticket numbered `number` in `lock`, None if it is gone (expired or removed)."""
     return next((ticket for ticket in lock.tickets if ticket.number == number), None)
+
+
+def renew_tickets(lock: TicketLock, numbers: AbstractSet[int], expires: float) -> bool:
+    """Make the tickets of `lock` numbered in `numbers` expire at `expires` (True if any)."""
+    renewed = False
+    for ticket in lock.tickets:
+        if ticket.number in numbers:
+            ticket.expires, renewed = expires, True
+    return renewed
 
 
 # 5. The loggers of a failed turn -------------------------------------------------------------

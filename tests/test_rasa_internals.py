@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import inspect
+import json
 import logging
 import sys
 from pathlib import Path
@@ -163,6 +164,12 @@ def test_the_lock_store_awaits_acquire_lock_with_the_overridden_signature() -> N
     found = rasa_internals.find_ticket(lock, 3)
     assert found is not None and found.expires == 10.0
     assert rasa_internals.find_ticket(lock, 4) is None
+    # deploy.lock_store renews its own tickets' expiry in a lock read from Redis.
+    lock.tickets.append(Ticket(4, 10.0))
+    assert rasa_internals.renew_tickets(lock, {4, 9}, 99.0)
+    assert [(t.number, t.expires) for t in lock.tickets] == [(3, 10.0), (4, 99.0)]
+    assert not rasa_internals.renew_tickets(lock, {9}, 99.0)
+    assert TicketLock.from_dict(json.loads(lock.dumps())).tickets[1].expires == 99.0
 
 
 # ---------------------------------------- 5. the loggers of a failed turn (the REST channel)
