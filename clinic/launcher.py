@@ -102,7 +102,7 @@ DEPLOY_DEFAULTS: Dict[str, str] = {
     "REDIS_PORT": "6379",
     "REDIS_DB": "1",
     "REDIS_PASSWORD": "",
-    "TICKET_LOCK_LIFETIME": "20",
+    "TICKET_LOCK_LIFETIME": "3",
     "SQL_POOL_SIZE": "10",
     "SQL_MAX_OVERFLOW": "10",
     "SANIC_WORKERS": "1",

@@ -17,11 +17,17 @@ contract test per item, checking the private thing still exists with the shape u
    `save` does (`unsaved_events`, `event_row`).
 4. `LockStore._acquire_lock(conversation_id, ticket, wait_time_in_seconds)`, which
    `LockStore.lock` awaits; `deploy.lock_store` overrides it through `TurnWaitingRedisLockStore`
-   (its public `wait_for_turn`) and finds tickets with `find_ticket`.
+   (its public `wait_for_turn`), finds tickets with `find_ticket` and renews them with
+   `renew_tickets` (`TicketLock.tickets`, each a `Ticket` with `number` and `expires`).
 5. The loggers whose ERROR records mean a turn failed (`TURN_ERROR_LOGGERS`), watched by
    `clinic_server.rest_channel`.
 6. `rasa.__main__.main`, the `rasa` command line that `python -m clinic_speedups` runs
    (`run_rasa_command_line`).
+7. The agent the chat channels hand messages to (`app.ctx.agent`, set by Rasa's server;
+   `Agent.handle_message` is `async with self.lock_store.lock(sender_id): await
+   self.processor.handle_message(message)`): `clinic_server.rest_channel` runs a message with
+   an id through `handle_in_conversation_lock`, which looks up the id's stored replies inside
+   the conversation's lock before running the turn.
 
 On a Rasa upgrade: read the new Rasa source of each item above, run
 `pytest tests/test_rasa_internals.py tests/test_speedups.py tests/test_privacy.py`, adapt what
@@ -33,7 +39,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+from typing import AbstractSet, Any, Awaitable, Callable, Dict, Iterable, Optional, Tuple, TypeVar
 
 import rasa
 
@@ -46,6 +52,7 @@ RECHECK_ON_UPGRADE = (
     "LockStore._acquire_lock and TicketLock.tickets",
     "the loggers of rasa.core.processor and rasa.core.actions.action",
     "rasa.__main__.main",
+    "app.ctx.agent and Agent.handle_message (lock_store, processor)",
 )
 
 
@@ -73,6 +80,8 @@ check_rasa_version(rasa.__version__)
 # Imported after the check: on another Rasa version these imports may fail less clearly.
 import rasa.core.tracker_store as _tracker_store  # noqa: E402
 from rasa.core.actions.action import RemoteAction  # noqa: E402
+from rasa.core.agent import Agent  # noqa: E402
+from rasa.core.channels.channel import UserMessage  # noqa: E402
 from rasa.core.lock import Ticket, TicketLock  # noqa: E402
 from rasa.core.lock_store import RedisLockStore  # noqa: E402
 from rasa.shared.constants import DOCS_BASE_URL  # noqa: E402
@@ -189,6 +198,15 @@ def find_ticket(lock: TicketLock, number: int) -> Optional[Ticket]:
     return next((ticket for ticket in lock.tickets if ticket.number == number), None)
 
 
+def renew_tickets(lock: TicketLock, numbers: AbstractSet[int], expires: float) -> bool:
+    """Make the tickets of `lock` numbered in `numbers` expire at `expires` (True if any)."""
+    renewed = False
+    for ticket in lock.tickets:
+        if ticket.number in numbers:
+            ticket.expires, renewed = expires, True
+    return renewed
+
+
 # 5. The loggers of a failed turn -------------------------------------------------------------
 
 # Loggers whose ERROR records during a turn mean the visitor may be missing part of the reply:
@@ -206,3 +224,34 @@ def run_rasa_command_line(arguments: Iterable[str]) -> None:
 
     sys.argv = ["rasa", *arguments]
     main()
+
+
+# 7. The agent behind the chat channels --------------------------------------------------------
+
+Earlier = TypeVar("Earlier")
+
+
+def channel_agent(app: Any) -> Optional[Agent]:
+    """The agent Rasa's server hands the channels' messages to (None: not a Rasa server)."""
+    agent = getattr(getattr(app, "ctx", None), "agent", None)
+    return agent if isinstance(agent, Agent) else None
+
+
+async def handle_in_conversation_lock(
+    agent: Agent, message: UserMessage, earlier: Callable[[], Awaitable[Optional[Earlier]]]
+) -> Optional[Earlier]:
+    """`agent.handle_message(message)`, but first, inside the conversation's lock, `earlier()`.
+
+    If `earlier()` returns something, the message is not handled and that is returned; else
+    the turn runs as Rasa runs it, still inside the same lock, and None is returned. So a
+    message waiting behind another of its conversation sees what that one stored.
+    """
+    if not agent.is_ready():
+        await agent.handle_message(message)  # Rasa's way: logs, and handles nothing
+        return None
+    async with agent.lock_store.lock(message.sender_id):
+        found = await earlier()
+        if found is not None:
+            return found
+        await agent.processor.handle_message(message)
+    return None

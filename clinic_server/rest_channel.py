@@ -22,7 +22,14 @@ name is still "rest", so the URL stays POST /webhooks/rest/webhook. On top of `R
 - a body sent with a GET, HEAD, OPTIONS or DELETE (a CORS preflight, say) is no ERROR in the
   log: Sanic's "body not consumed" for those is logged at INFO;
 - a turn in which something failed (say the action server is down) still gets an answer: the
-  clinic's phone number from settings/clinic.yml, and booking.
+  clinic's phone number from settings/clinic.yml, and booking;
+- safe retries: a message sent with a `message_id` (clinic/message_ids.py: 1 to 64 letters,
+  digits, "-" or "_"; 400 otherwise) is run once. Inside the conversation's lock (the lock
+  store's, shared by every Rasa server in deploy/), the channel first looks the id up in the
+  tracker store (`answered_messages`); if that message was answered, the stored replies are
+  sent again and no turn runs; else the turn runs in the same lock, and its id and replies are
+  stored with its events, in one transaction. A retry arriving while the first attempt runs
+  waits for that lock, then finds the replies. Without an id, a message runs as before.
 
 Those two replies never offer booking to a visitor who sent a crisis message (the
 conversation's `crisis_mode` slot, read from the tracker store; if it cannot be read, no
@@ -78,10 +85,20 @@ from sanic.response import HTTPResponse
 from clinic.buttons import BUTTON_PAYLOADS, Button, booking_link_button, phone_button
 from clinic.launcher import default_int
 from clinic.link_clicks import LINKS
+from clinic.message_ids import MESSAGE_ID_FIELD, MessageIdError, check_message_id
 from clinic.replies import CRISIS_MODE_SLOT, IN_DANGER, TURN_FAILED, crisis_reminder
 from clinic.settings import ClinicSettings, SettingsError, load_settings
-from clinic_server.rasa_internals import TURN_ERROR_LOGGERS
-from clinic_server.tracker_store import current_store
+from clinic_server.rasa_internals import (
+    TURN_ERROR_LOGGERS,
+    channel_agent,
+    handle_in_conversation_lock,
+)
+from clinic_server.tracker_store import (
+    AnsweredTurn,
+    MaskingSQLTrackerStore,
+    answering,
+    current_store,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -233,6 +250,7 @@ class ChatRequest:
     sender: str
     text: str
     metadata: Optional[Dict[str, Any]]
+    message_id: Optional[str] = None  # the widget's id for the message, kept across retries
 
 
 def parse_chat_request(body: bytes, limits: Limits) -> ChatRequest:
@@ -265,7 +283,12 @@ def parse_chat_request(body: bytes, limits: Limits) -> ChatRequest:
     metadata = payload.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest(400, "invalid_request", "'metadata', if given, must be a JSON object.")
-    return ChatRequest(sender=sender, text=visitor_text, metadata=metadata)
+    try:
+        message_id = check_message_id(payload.get(MESSAGE_ID_FIELD))
+    except MessageIdError as error:
+        raise BadRequest(400, "invalid_message_id", f"{error}.") from error
+    return ChatRequest(sender=sender, text=visitor_text, metadata=metadata,
+                       message_id=message_id)
 
 
 def parse_link_click(body: bytes) -> str:
@@ -410,15 +433,18 @@ class ClinicRestInput(RestInput):
                 return refusal.response()
 
         @webhook.listener("after_server_start")
-        async def create_clicks_table(*_: Any) -> None:
-            # So that the dashboard shows 0 clicks, not "not recorded", before the first one.
+        async def create_tables(*_: Any) -> None:
+            # So that the dashboard shows 0 clicks, not "not recorded", before the first one,
+            # and the first message with an id need not create its table.
             store = current_store()
             if store is not None:
-                try:
-                    store.ensure_link_clicks_table()
-                except Exception as error:  # a database problem: retried at the first click
-                    logger.warning("link clicks: cannot create the table yet (%s)",
-                                   type(error).__name__)
+                for what, ensure in (("link clicks", store.ensure_link_clicks_table),
+                                     ("message ids", store.ensure_answered_table)):
+                    try:
+                        ensure()
+                    except Exception as error:  # a database problem: retried when used
+                        logger.warning("%s: cannot create the table yet (%s)",
+                                       what, type(error).__name__)
 
         return webhook
 
@@ -457,7 +483,7 @@ class ClinicRestInput(RestInput):
         if max_chars and len(chat.text) > max_chars:
             logger.info("chat webhook: a message over %d characters was not processed", max_chars)
             return response.json([await self._too_long(chat, max_chars)])
-        return response.json(await self._run_turn(chat, on_new_message))
+        return response.json(await self._run_turn(chat, on_new_message, request.app))
 
     async def _too_long(self, chat: ChatRequest, max_chars: int) -> Reply:
         ask = (
@@ -493,16 +519,33 @@ class ClinicRestInput(RestInput):
         return None
 
     async def _run_turn(
-        self, chat: ChatRequest, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self, chat: ChatRequest, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        app: Any = None,
     ) -> List[Reply]:
         collector = CollectingOutputChannel()
         problems: List[str] = []
         token = _turn_problems.set(problems)
+        message = UserMessage(
+            chat.text, collector, chat.sender,
+            input_channel=self.name(), metadata=chat.metadata, message_id=chat.message_id,
+        )
+        message_id = chat.message_id
+        store = current_store() if message_id else None
+        agent = channel_agent(app) if store is not None else None
+        turn: Optional[AnsweredTurn] = None
         try:
-            await on_new_message(UserMessage(
-                chat.text, collector, chat.sender,
-                input_channel=self.name(), metadata=chat.metadata,
-            ))
+            if store is None or agent is None or message_id is None:
+                await on_new_message(message)
+            else:
+                turn = AnsweredTurn(chat.sender, message_id, collector.messages)
+                with answering(turn):
+                    stored = await handle_in_conversation_lock(
+                        agent, message, lambda: _answered(store, chat.sender, message_id),
+                    )
+                if stored is not None:
+                    logger.info("chat webhook: a repeated message id was answered from the "
+                                "stored replies; no turn was run")
+                    return stored
         except (asyncio.CancelledError, Exception) as error:
             # Rasa's own REST channel answers too when a turn times out or fails; the
             # exception's text may quote the message, so only its type is logged.
@@ -514,6 +557,12 @@ class ClinicRestInput(RestInput):
         if problems or not replies:
             crisis = any(_is_crisis_reply(reply) for reply in replies)
             replies.append(await self._fallback(chat.sender, crisis))
+        if turn is not None and store is not None:
+            try:  # the fallback above, if any, is sent again on a retry too
+                store.update_answered(turn, replies)
+            except Exception as error:  # the database went away since the turn was saved
+                logger.warning("chat webhook: the replies of a message id could not be "
+                               "updated (%s)", type(error).__name__)
         return replies
 
     async def _fallback(self, sender: str, crisis: bool = False) -> Reply:
@@ -560,6 +609,18 @@ class ClinicRestInput(RestInput):
         if crisis:  # as the crisis replies of domain.yml: the widget stops asking for ratings
             reply["custom"] = {"crisis": True}
         return reply
+
+
+async def _answered(
+    store: MaskingSQLTrackerStore, sender: str, message_id: str
+) -> Optional[List[Reply]]:
+    """The replies stored for this message id, None if it was not answered (or unreadable)."""
+    try:
+        return store.answered_replies(sender, message_id)
+    except Exception as error:  # the database is down: run the turn as without an id
+        logger.warning("chat webhook: stored replies could not be read (%s)",
+                       type(error).__name__)
+        return None
 
 
 def _is_crisis_reply(reply: Reply) -> bool:

@@ -109,7 +109,7 @@ export NGINX_LISTEN="127.0.0.1:$nginx_port" NGINX_ACTIONS_LISTEN="127.0.0.1:$ngi
 export NGINX_RATE_LIMIT=1000r/s NGINX_RATE_BURST=1000 CHAT_RATE_LIMIT_PER_IP=0
 export DEPLOY_RUN_DIR="$work/deploy"
 # Overridable, e.g. NGINX_BALANCE=round_robin make test-scale-out; the report names both.
-export NGINX_BALANCE="${NGINX_BALANCE:-sender}" TICKET_LOCK_LIFETIME="${TICKET_LOCK_LIFETIME:-20}"
+export NGINX_BALANCE="${NGINX_BALANCE:-sender}" TICKET_LOCK_LIFETIME="${TICKET_LOCK_LIFETIME:-3}"
 
 deploy/start.sh &
 start_pid=$!

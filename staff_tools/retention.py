@@ -9,8 +9,9 @@ database is the Rasa server's tracker store, `$TRACKER_STORE_URL` (SQLite or Pos
 A conversation is every stored event with one conversation id (the id the widget keeps in
 the visitor's browser); it is deleted whole, once its newest event is older than the cutoff.
 The same cutoff deletes the recorded clicks on the widget's booking and phone links (table
-`link_clicks`, no conversation id) older than it. The command prints counts only, never
-message text, and exits 0 on success, 1 on an error.
+`link_clicks`, no conversation id) older than it. A conversation's message ids and the
+replies stored with them (table `answered_messages`, clinic/message_ids.py) go with it. The
+command prints counts only, never message text, and exits 0 on success, 1 on an error.
 """
 
 from __future__ import annotations
@@ -27,8 +28,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from clinic.link_clicks import CLICKS_TABLE
+from clinic.message_ids import REPLIES_TABLE
 from clinic.settings import SettingsError, load_settings
 from staff_tools.tracker_db import (
+    ANSWERED_MESSAGES,
+    ANSWERED_SENDER,
     CLICK_TIME,
     LINK_CLICKS,
     URL_ENV_VAR,
@@ -101,6 +105,11 @@ def forget_older_than(engine: Engine, cutoff: float, dry_run: bool = False) -> O
         if sa.inspect(connection).has_table(CLICKS_TABLE):
             clicks = _count(connection, sa.select(LINK_CLICKS).where(old_clicks).subquery())
         if not dry_run:
+            # The message ids first, while `old` still finds their conversations; the ids of a
+            # conversation whose events are gone already (deleted by hand) go too.
+            if sa.inspect(connection).has_table(REPLIES_TABLE):
+                _delete(connection, ANSWERED_SENDER.in_(old) | ANSWERED_SENDER.not_in(all_ids),
+                        ANSWERED_MESSAGES)
             # One statement, so a visitor who writes again meanwhile is not deleted.
             events = _delete(connection, EVENTS.c.sender_id.in_(old))
             if clicks:
@@ -115,6 +124,8 @@ def forget_conversation(engine: Engine, conversation_id: str, dry_run: bool = Fa
         events = _count(connection, sa.select(EVENTS).where(where).subquery())
         if events and not dry_run:
             events = _delete(connection, where)
+            if sa.inspect(connection).has_table(REPLIES_TABLE):
+                _delete(connection, ANSWERED_SENDER == conversation_id, ANSWERED_MESSAGES)
     return events
 
 

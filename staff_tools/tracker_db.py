@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
 from clinic.link_clicks import CLICKS_TABLE, LINK_COLUMN, TIMESTAMP_COLUMN
+from clinic.message_ids import MESSAGE_ID_COLUMN, REPLIES_TABLE, SENDER_COLUMN
 
 URL_ENV_VAR = "TRACKER_STORE_URL"
 
@@ -70,6 +71,12 @@ def open_tracker_store(address: Optional[str], command: str) -> Engine:
 # with the channel.
 LINK_CLICKS = sa.table(CLICKS_TABLE, sa.column(TIMESTAMP_COLUMN), sa.column(LINK_COLUMN))
 CLICK_TIME, CLICK_LINK = LINK_CLICKS.c[TIMESTAMP_COLUMN], LINK_CLICKS.c[LINK_COLUMN]
+
+# The chat messages answered with a message id (clinic/message_ids.py), written by the chat
+# channel's tracker store with each turn: kept, and deleted, with their conversation. Missing
+# until a message with an id was answered.
+ANSWERED_MESSAGES = sa.table(REPLIES_TABLE, sa.column(SENDER_COLUMN), sa.column(MESSAGE_ID_COLUMN))
+ANSWERED_SENDER = ANSWERED_MESSAGES.c[SENDER_COLUMN]
 
 # ---- reading Rasa's `events` table -------------------------------------------------------
 

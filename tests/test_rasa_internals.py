@@ -3,8 +3,10 @@ with the shape it was written against, so that a Rasa upgrade fails here, loudly
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import inspect
+import json
 import logging
 import sys
 from pathlib import Path
@@ -14,9 +16,12 @@ import jsonschema
 import pytest
 import rasa
 import rasa.core.actions.action as action_module
+import rasa.core.channels.channel as channel_module
 import rasa.core.processor as processor_module
 import rasa.core.tracker_store as tracker_store_module
 from rasa.core.actions.action import RemoteAction
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
@@ -159,6 +164,12 @@ def test_the_lock_store_awaits_acquire_lock_with_the_overridden_signature() -> N
     found = rasa_internals.find_ticket(lock, 3)
     assert found is not None and found.expires == 10.0
     assert rasa_internals.find_ticket(lock, 4) is None
+    # deploy.lock_store renews its own tickets' expiry in a lock read from Redis.
+    lock.tickets.append(Ticket(4, 10.0))
+    assert rasa_internals.renew_tickets(lock, {4, 9}, 99.0)
+    assert [(t.number, t.expires) for t in lock.tickets] == [(3, 10.0), (4, 99.0)]
+    assert not rasa_internals.renew_tickets(lock, {9}, 99.0)
+    assert TicketLock.from_dict(json.loads(lock.dumps())).tickets[1].expires == 99.0
 
 
 # ---------------------------------------- 5. the loggers of a failed turn (the REST channel)
@@ -192,3 +203,44 @@ def test_the_rasa_command_line_reads_its_arguments_from_sys_argv() -> None:
 
     assert _parameters(main) == []
     assert "parse_args()" in inspect.getsource(main)
+
+
+# ------------------------------ 7. the agent behind the chat channels (message ids, the channel)
+
+
+def test_the_channels_hand_messages_to_the_agent_which_runs_them_in_the_conversation_lock(
+) -> None:
+    assert "app.ctx.agent.handle_message(message)" in inspect.getsource(channel_module.register)
+    handle = inspect.getsource(_rasas_own(Agent, "handle_message"))
+    assert "if not self.is_ready():" in handle
+    assert "async with self.lock_store.lock(message.sender_id):" in handle
+    assert "await self.processor.handle_message(" in handle
+
+    class App:
+        class ctx:  # noqa: N801 (as Sanic's app.ctx)
+            agent = Agent()
+
+    agent = rasa_internals.channel_agent(App())
+    assert agent is App.ctx.agent and rasa_internals.channel_agent(object()) is None
+    handled: List[str] = []
+    holding: List[bool] = []
+
+    class Processor:
+        async def handle_message(self, message: UserMessage) -> None:
+            holding.append(agent.lock_store.get_lock("visitor") is not None)
+            handled.append(message.text or "")
+
+    agent.processor = Processor()  # type: ignore[assignment]
+    assert agent.is_ready()
+
+    async def run(earlier: Any) -> Any:
+        async def look() -> Any:
+            holding.append(agent.lock_store.get_lock("visitor") is not None)
+            return earlier
+
+        message = UserMessage("hi", CollectingOutputChannel(), "visitor")
+        return await rasa_internals.handle_in_conversation_lock(agent, message, look)
+
+    assert asyncio.run(run(None)) is None and handled == ["hi"]
+    assert asyncio.run(run(["stored"])) == ["stored"] and handled == ["hi"]
+    assert holding == [True, True, True]  # the look-up and the turn, inside the lock

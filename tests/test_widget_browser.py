@@ -3,6 +3,7 @@ and action server, Chromium driven by Playwright, and an axe-core accessibility 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Iterator, List
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
 
 from clinic import launcher
 from clinic.buttons import feedback_payload
@@ -24,6 +25,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 AXE = PROJECT_DIR / "webchat" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = PROJECT_DIR / "reports" / "widget"
 REPLY_MS = 30_000  # how long a bot reply may take
+RETRIES_MS = 20_000  # how long the widget's own retries take to give up (1, 2, 4 s and jitter)
 PHONE, PHONE_LINK = "415-249-2580", "tel:+14152492580"
 WEBHOOK = "**/webhooks/rest/webhook"
 LINK_CLICK = "/webhooks/rest/link-click"
@@ -339,7 +341,8 @@ def test_an_unreachable_server_shows_the_phone_and_retry_resends_the_kept_messag
     page.route(WEBHOOK, lambda route: route.abort("connectionrefused"))
     ask(page, "is ketamine FDA approved?")
     error = page.get_by_role("alert")
-    expect(error).to_contain_text("couldn't reach")
+    # Only once the widget's own retries failed too (1 + 2 + 4 s apart, and a little more).
+    expect(error).to_contain_text("couldn't reach", timeout=RETRIES_MS)
     expect(error.get_by_role("link", name=PHONE)).to_have_attribute("href", PHONE_LINK)
     expect(page.locator(".cc-msg-user.cc-failed")).to_contain_text("is ketamine FDA approved?")
 
@@ -349,13 +352,77 @@ def test_an_unreachable_server_shows_the_phone_and_retry_resends_the_kept_messag
     page.unroute(WEBHOOK)
     page.route(WEBHOOK, unavailable)
     error.get_by_role("button", name="Retry").click()
-    expect(page.get_by_role("alert").get_by_role("link", name=PHONE)).to_be_visible()
+    expect(page.get_by_role("alert").get_by_role("link", name=PHONE)).to_be_visible(
+        timeout=RETRIES_MS)
     page.unroute(WEBHOOK)
     page.get_by_role("button", name="Retry").click()
     bot_says(page, "2019")
     expect(page.get_by_role("alert")).to_have_count(0)
     expect(page.locator(".cc-msg-user", has_text="FDA approved")).to_have_count(1)
     expect(page.locator(".cc-failed")).to_have_count(0)
+
+
+def message_ids(requests_sent: List[Request]) -> List[str]:
+    return [request.post_data_json.get("message_id") for request in requests_sent]
+
+
+def test_a_502_is_retried_by_the_widget_with_the_same_id_and_the_visitor_sees_no_error(
+    page: Page,
+) -> None:
+    open_chat(page)
+    sent: List[Request] = []
+
+    def first_a_502(route: Route) -> None:
+        sent.append(route.request)
+        if len(sent) == 1:  # as nginx when the Rasa server behind it died
+            route.fulfill(status=502, body="<html>502 Bad Gateway</html>",
+                          headers={"Access-Control-Allow-Origin": "*"})
+        else:
+            route.continue_()
+
+    page.route(WEBHOOK, first_a_502)
+    ask(page, "is ketamine FDA approved?")
+    bot_says(page, "2019")
+    page.unroute(WEBHOOK)
+    assert len(sent) == 2
+    first, retry = message_ids(sent)
+    assert first == retry and re.fullmatch(r"[0-9a-f-]{36}", first)
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.locator(".cc-failed")).to_have_count(0)
+    # The next message has an id of its own.
+    with page.expect_request(lambda r: r.url.endswith("/webhooks/rest/webhook")) as next_one:
+        ask(page, "does it help with PTSD?")
+    assert next_one.value.post_data_json["message_id"] not in (None, first)
+
+
+def test_an_answer_lost_on_the_way_is_given_by_the_retry_and_the_turn_runs_once(
+    page: Page, site: Site,
+) -> None:
+    open_chat(page)
+    sent: List[Request] = []
+
+    def answer_then_drop_the_connection(route: Route) -> None:
+        sent.append(route.request)
+        if len(sent) == 1:
+            route.fetch(timeout=REPLY_MS)  # the server runs the turn and answers...
+            route.abort("connectionreset")  # ...but the answer never reaches the page
+        else:
+            route.continue_()
+
+    page.route(WEBHOOK, answer_then_drop_the_connection)
+    ask(page, "I'd like to book a consultation")
+    expect(page.locator(f'.cc-msg-bot a[href="{PHONE_LINK}"]')).to_be_visible(timeout=REPLY_MS)
+    page.unroute(WEBHOOK)
+    assert len(sent) == 2 and len(set(message_ids(sent))) == 1
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.locator(".cc-failed")).to_have_count(0)
+    events = requests.get(
+        f"{site.servers.url}/conversations/{sender_id(page)}/tracker",
+        params={"token": TOKEN}, timeout=30,
+    ).json()["events"]
+    assert [e["text"] for e in events if e["event"] == "user"] == [
+        "I'd like to book a consultation"]
+    assert sum(e["event"] == "action" and e["name"] == "action_handoff" for e in events) == 1
 
 
 def test_an_empty_reply_from_a_failing_action_server_shows_the_phone(page: Page) -> None:

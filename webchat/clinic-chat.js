@@ -7,7 +7,11 @@
  *
  * Talks to Rasa's REST channel (POST {server}/webhooks/rest/webhook); a click on the booking
  * link or the clinic's phone number is counted (POST {server}/webhooks/rest/link-click with
- * {"link": "booking" | "phone"} only). Message text is always
+ * {"link": "booking" | "phone"} only). Each message carries a `message_id` (a random UUID, the
+ * same for its every retry): after a network error, a time-out or a 502/503/504 the widget
+ * sends it again by itself (config.retryDelaysMs), and the server answers a repeated id from
+ * what it stored without running the turn twice; the visitor sees an error only when every
+ * attempt failed. Message text is always
  * rendered as text (textContent); links are built as DOM nodes, never from HTML strings.
  * See README.md in this folder for every attribute.
  */
@@ -24,6 +28,9 @@
     phone: data.phone || "",
     storageKey: data.storageKey || "clinic-chat",
     timeoutMs: 45000,
+    // After a failed attempt that may succeed if sent again, wait this long (plus up to a
+    // quarter more, at random, so that many widgets do not come back at once), then retry.
+    retryDelaysMs: [1000, 2000, 4000],
     maxMessages: 200
   };
   var URL_PATTERN = /https?:\/\/[^\s<>"']+/g;
@@ -61,14 +68,16 @@
     var raw = JSON.stringify(state);
     try { window.localStorage.setItem(config.storageKey, raw); } catch (e) { memory.v = raw; }
   }
-  function newSenderId() {
-    if (window.crypto && window.crypto.randomUUID) return "web-" + window.crypto.randomUUID();
+  // A random id: a UUID, or 32 hex digits where randomUUID is missing (plain http pages).
+  function randomId() {
+    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
     var bytes = new Uint8Array(16);
     window.crypto.getRandomValues(bytes);
-    return "web-" + Array.prototype.map.call(bytes, function (b) {
+    return Array.prototype.map.call(bytes, function (b) {
       return ("0" + b.toString(16)).slice(-2);
     }).join("");
   }
+  function newSenderId() { return "web-" + randomId(); }
   function telLink(phone) {
     var digits = phone.replace(/\D/g, "");
     if (digits.length === 10) digits = "1" + digits;
@@ -353,7 +362,7 @@
       row.remove();
       var index = state.messages.indexOf(message);
       if (index >= 0) state.messages.splice(index, 1);
-      send(message.payload || message.text, message.text);
+      send(message.payload || message.text, message.text, message.id);
     });
     box.appendChild(p);
     box.appendChild(retry);
@@ -373,19 +382,31 @@
   }
 
   // ---- talking to Rasa ----
-  // POST one message; resolves with the replies, rejects on a network error, a time-out, a
-  // non-2xx answer or no reply at all.
-  function post(payload) {
+  // Statuses that say the server (or the proxy before it) could not answer this time: a server
+  // that died or restarts (502, 503) or is too slow (504). Sent again, with the same id.
+  var RETRIED_STATUSES = [502, 503, 504];
+  function retryable(error) {
+    error.retryable = true;
+    return error;
+  }
+
+  // POST one message once; resolves with the replies, rejects on a network error, a time-out,
+  // a non-2xx answer or no reply at all (`retryable` set on the first three kinds).
+  function postOnce(payload, messageId) {
     var controller = window.AbortController ? new AbortController() : null;
     var timer = setTimeout(function () { if (controller) controller.abort(); }, config.timeoutMs);
     return fetch(config.serverUrl + "/webhooks/rest/webhook", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: state.senderId, message: payload }),
+      body: JSON.stringify({ sender: state.senderId, message: payload, message_id: messageId }),
       signal: controller ? controller.signal : undefined
     }).then(function (response) {
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      return response.json();
+      var error = new Error("HTTP " + response.status);
+      if (RETRIED_STATUSES.indexOf(response.status) >= 0) throw retryable(error);
+      if (!response.ok) throw error;
+      return response.json().catch(function (e) { throw retryable(e); }); // cut off mid-body
+    }, function (error) {
+      throw retryable(error); // no answer: the network, or our time-out's abort
     }).then(function (replies) {
       // Every message gets at least one reply; none means a part of the server (the action
       // server) failed: show the error with the phone number rather than silence.
@@ -398,6 +419,27 @@
       clearTimeout(timer);
       throw error;
     });
+  }
+
+  // POST one message, sending it again after a retryable failure (see config.retryDelaysMs),
+  // with the same id: the server runs a message id's turn once, so a retry of a message whose
+  // answer was lost on the way gets that answer. Stops when `wanted()` turns false (the
+  // visitor started a new conversation).
+  function post(payload, messageId, wanted) {
+    var attempt = 0;
+    function tryOnce() {
+      return postOnce(payload, messageId).catch(function (error) {
+        var delay = config.retryDelaysMs[attempt++];
+        if (!error.retryable || delay === undefined || !wanted()) throw error;
+        return new Promise(function (resolve) {
+          setTimeout(resolve, delay * (1 + Math.random() / 4));
+        }).then(function () {
+          if (!wanted()) throw error;
+          return tryOnce();
+        });
+      });
+    }
+    return tryOnce();
   }
 
   // The replies as messages to keep. A reply's `custom` data comes from domain.yml:
@@ -433,10 +475,11 @@
   // One turn with the server while the typing dots show: the replies are kept and shown
   // (`rateable`: see botMessages) after `answered()`, or `failed()` runs. The caller has set
   // `busy`; a restart meanwhile drops the outcome, as the conversation is no longer shown.
-  function exchange(payload, rateable, answered, failed) {
+  function exchange(payload, messageId, rateable, answered, failed) {
     var conversation = state;
     var typing = showTyping();
-    post(payload).then(function (replies) {
+    var wanted = function () { return state === conversation; };
+    post(payload, messageId, wanted).then(function (replies) {
       typing.remove();
       if (state !== conversation) return;
       answered();
@@ -464,7 +507,7 @@
     busy = true;
     var status = box.querySelector(".cc-feedback-status");
     if (status) status.remove();
-    exchange("/feedback" + JSON.stringify({ rating: value }), false, function () {
+    exchange("/feedback" + JSON.stringify({ rating: value }), randomId(), false, function () {
       message.rating = value;
       markRated(box, value);
     }, function () {
@@ -473,20 +516,21 @@
     });
   }
 
-  function send(payload, shownText) {
+  // `messageId`: the id of a message sent again (Retry), so that it is answered once.
+  function send(payload, shownText, messageId) {
     payload = String(payload || "").trim();
     if (!payload || busy) return false;
     busy = true;
     Array.prototype.forEach.call(
       log.querySelectorAll(".cc-intro, .cc-quick-replies, .cc-error, .cc-feedback:not(.cc-rated)"),
       function (node) { node.remove(); });
-    var message = { from: "user", text: shownText || payload };
+    var message = { from: "user", text: shownText || payload, id: messageId || randomId() };
     if (payload !== message.text) message.payload = payload;
     state.messages.push(message);
     save();
     var row = renderMessage(message, false);
     // The answer to the visitor's message may be rated (see botMessages).
-    exchange(payload, true, function () {}, function () {
+    exchange(payload, message.id, true, function () {}, function () {
       message.failed = true;
       save();
       markFailed(row);
