@@ -128,21 +128,25 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         """As `SQLTrackerStore`; the store becomes the one link clicks are recorded in."""
         global _current
         super().__init__(*args, **kwargs)
-        self._clicks_table_ready = False
-        self._answered_table_ready = False
+        self._tables_ready: Set[str] = set()
         _current = weakref.ref(self)
 
-    def ensure_answered_table(self) -> None:
-        """Create the `answered_messages` table if it is missing (several servers may race)."""
-        if self._answered_table_ready:
+    def _ensure_table(self, table: sa.Table) -> None:
+        """Create `table` if it is missing (several servers may race to create it)."""
+        if table.name in self._tables_ready:
             return
         try:
-            ANSWERED_MESSAGES.create(self.engine, checkfirst=True)
+            table.create(self.engine, checkfirst=True)
         except sa.exc.SQLAlchemyError:
+            # Another Rasa server created it between the check and the CREATE.
             with self.engine.connect() as connection:
-                if not sa.inspect(connection).has_table(ANSWERED_MESSAGES.name):
+                if not sa.inspect(connection).has_table(table.name):
                     raise
-        self._answered_table_ready = True
+        self._tables_ready.add(table.name)
+
+    def ensure_answered_table(self) -> None:
+        """Create the `answered_messages` table if it is missing."""
+        self._ensure_table(ANSWERED_MESSAGES)
 
     def answered_replies(self, sender_id: str, message_id: str) -> Optional[List[Dict[str, Any]]]:
         """The replies stored for message `message_id` of `sender_id`; None if none are."""
@@ -177,17 +181,8 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         turn.stored_replies = masked
 
     def ensure_link_clicks_table(self) -> None:
-        """Create the `link_clicks` table if it is missing (several servers may race)."""
-        if self._clicks_table_ready:
-            return
-        try:
-            LINK_CLICKS.create(self.engine, checkfirst=True)
-        except sa.exc.SQLAlchemyError:
-            # Another Rasa server created it between the check and the CREATE.
-            with self.engine.connect() as connection:
-                if not sa.inspect(connection).has_table(LINK_CLICKS.name):
-                    raise
-        self._clicks_table_ready = True
+        """Create the `link_clicks` table if it is missing."""
+        self._ensure_table(LINK_CLICKS)
 
     def record_link_click(self, link: str, when: float) -> None:
         """Store one click on `link` ("booking" or "phone") at `when` (Unix seconds)."""
@@ -201,7 +196,7 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
                     LINK_CLICKS.insert().values({TIMESTAMP_COLUMN: minute, LINK_COLUMN: link})
                 )
         except sa.exc.SQLAlchemyError:
-            self._clicks_table_ready = False  # dropped meanwhile? check again next time
+            self._tables_ready.discard(LINK_CLICKS.name)  # dropped meanwhile? check next time
             raise
 
     async def save(self, tracker: DialogueStateTracker) -> None:
