@@ -587,11 +587,12 @@ def model_versions(project: Path) -> List[ModelVersion]:
     """The current version and the previous one (if kept), when trained, published, by whom."""
     paths = _paths(project)
     versions = []
-    if paths["current"].is_file():
-        versions.append(_version("current", paths["current"]))
     previous = paths["previous_dir"] / paths["current"].name
-    if previous.is_file():
-        versions.append(_version("previous", previous))
+    for which, model in (("current", paths["current"]), ("previous", previous)):
+        try:
+            versions.append(_version(which, model))
+        except FileNotFoundError:  # none kept, or a restore is swapping the two right now
+            continue
     return versions
 
 

@@ -166,6 +166,26 @@ def test_model_versions_say_when_and_by_whom(project: Path) -> None:
     assert model_versions(project)[0].published_by is None
 
 
+def test_the_versions_can_be_listed_while_a_restore_swaps_them(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A restore moves the current model aside for an instant; the publish page, read at that
+    # instant, lists the version still in place instead of failing.
+    run_publish(project, Fake())
+    current = project / "models" / "clinic.tar.gz"
+    real_stat = Path.stat
+
+    def moved_away(path: Path, *args: Any, **kwargs: Any) -> Any:
+        if path == current:
+            raise FileNotFoundError(str(path))
+        return real_stat(path, *args, **kwargs)
+
+    real_is_file = Path.is_file
+    monkeypatch.setattr(Path, "is_file", lambda path: path == current or real_is_file(path))
+    monkeypatch.setattr(Path, "stat", moved_away)  # found, then gone when it is read
+    assert [version.which for version in model_versions(project)] == ["previous"]
+
+
 def test_a_second_publish_keeps_only_the_version_it_replaces(project: Path) -> None:
     run_publish(project, Fake(), who="Ana")
     run_publish(project, Fake(), who="Ben")
