@@ -1,8 +1,9 @@
 """The actions the action server serves; start-up checks the clinic's settings and topics.
 
 `rasa run actions` imports every module of this package. Importing this one loads
-`settings/clinic.yml` and `settings/faq_topics.yml` and raises `StartUpError` naming the
-setting or topic if one is missing or malformed, rather than sending broken replies later.
+`settings/clinic.yml`, `settings/faq_topics.yml` and `settings/languages.yml` and raises
+`StartUpError` naming the setting, topic or text if one is missing or malformed, rather than
+sending broken replies later.
 Importing never ends the process itself: a caller may catch the error; if none does, the
 process stops with the one-line message (no traceback), as `rasa run actions` should.
 """
@@ -16,13 +17,16 @@ from actions.crisis import ActionCrisisContact, ActionCrisisQuestion
 from actions.did_you_mean import ActionDidYouMean
 from actions.faq_follow_up import ActionFaqFollowUp, ActionFaqPhoneOnly
 from actions.handoff import ActionHandoff
-from clinic.paths import FAQ_TOPICS_FILE
+from actions.other_language import ActionOtherLanguage, ActionOtherLanguagePhoneOnly
+from clinic.paths import FAQ_TOPICS_FILE, LANGUAGES_FILE
 from clinic.settings import SettingsError, load_settings, settings_path
 from clinic.topics import TopicsError, current_topics
+from clinic.wording import LanguagesError, current_languages
 
 __all__ = [
     "ActionCrisisContact", "ActionCrisisQuestion", "ActionDidYouMean", "ActionFaqFollowUp",
-    "ActionFaqPhoneOnly", "ActionHandoff",
+    "ActionFaqPhoneOnly", "ActionHandoff", "ActionOtherLanguage",
+    "ActionOtherLanguagePhoneOnly",
     "StartUpError", "check_settings_at_start_up",
 ]
 
@@ -52,15 +56,16 @@ def check_settings_at_start_up() -> None:
     try:
         settings = load_settings()
         current_topics()
-    except (SettingsError, TopicsError) as error:
+        current_languages()
+    except (SettingsError, TopicsError, LanguagesError) as error:
         logger.error("Cannot start the action server: %s", error)
         if sys.excepthook is not _report_start_up_error:
             _previous_excepthook, sys.excepthook = sys.excepthook, _report_start_up_error
         raise StartUpError(f"cannot start the action server: {error}") from None
     for warning in settings.warnings():
         logger.warning(warning)
-    logger.info("Clinic settings loaded from %s, FAQ topics from %s", settings_path(),
-                FAQ_TOPICS_FILE)
+    logger.info("Clinic settings loaded from %s, FAQ topics from %s, languages from %s",
+                settings_path(), FAQ_TOPICS_FILE, LANGUAGES_FILE)
 
 
 check_settings_at_start_up()

@@ -16,6 +16,7 @@ from clinic.buttons import phone_button
 from clinic.parse_result import FALLBACK, prefaced_question
 from clinic.settings import ClinicSettings, Clock, current_settings, utc_now
 from clinic.topics import current_topics
+from clinic.wording import LANGUAGE_SLOT, wording
 
 NOT_UNDERSTOOD = "utter_please_rephrase"
 
@@ -40,17 +41,15 @@ class ActionCrisisContact(Action):
     ) -> List[Dict[str, Any]]:
         """Send the clinic's phone number for non-urgent help."""
         settings = self._settings or current_settings()
+        words = wording(tracker.get_slot(LANGUAGE_SLOT))
         now = self._clock()
         if settings.is_open(now):
-            text = f"For non-urgent questions you can also call the clinic at {settings.phone}."
+            text = words.clinic_line_open.format(phone=settings.phone)
         else:
             reopens = settings.next_opening(now)
-            when = f"; it opens again {reopens}" if reopens else ""
-            text = (
-                f"The clinic's line ({settings.phone}) is closed right now{when}. It is for "
-                "non-urgent questions: for help now, use 988 or 911 above."
-            )
-        dispatcher.utter_message(text=text, buttons=[phone_button(settings)])
+            when = words.clinic_line_reopens.format(reopens=reopens) if reopens else ""
+            text = words.clinic_line_closed.format(phone=settings.phone, when=when)
+        dispatcher.utter_message(text=text, buttons=[phone_button(settings, words)])
         return []
 
 
@@ -78,7 +77,7 @@ class ActionCrisisQuestion(ActionFaqPhoneOnly):
         topics = self._topics or current_topics()
         if key is not None and key in topics:
             dispatcher.utter_message(response=f"utter_faq/{key}")
-            self._phone_if_unanswered(dispatcher, topics[key])
+            self._phone_if_unanswered(dispatcher, tracker, topics[key])
         elif (parse.get("intent") or {}).get("name") == FALLBACK:
             dispatcher.utter_message(response=NOT_UNDERSTOOD)
         return []

@@ -12,11 +12,9 @@ from clinic.parse_result import topic_key
 from clinic.replies import CRISIS_KIND_ENTITY, build_handoff, check_in_line
 from clinic.settings import ClinicSettings, Clock, current_settings, utc_now
 from clinic.topics import FaqTopics, Topic, current_topics
+from clinic.wording import ENGLISH_WORDING, LANGUAGE_SLOT, wording
 
-OFFER_TO_BOOK = (
-    "Would you like to book a consultation to talk about whether it could help you? "
-    "You can also ask me about a related topic."
-)
+OFFER_TO_BOOK = ENGLISH_WORDING.offer_to_book
 
 
 class ActionFaqFollowUp(Action):
@@ -45,13 +43,14 @@ class ActionFaqFollowUp(Action):
         return topics.get(topic_key(tracker.latest_message) or "")
 
     def _phone_if_unanswered(
-        self, dispatcher: CollectingDispatcher, topic: Optional[Topic]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, topic: Optional[Topic]
     ) -> None:
         if topic is None or not topic.answered_by_article:
             settings = self._settings or current_settings()
+            words = wording(tracker.get_slot(LANGUAGE_SLOT))
             dispatcher.utter_message(
-                text=f"The clinic's team can answer that at {settings.phone}.",
-                buttons=[phone_button(settings)],
+                text=words.team_can_answer.format(phone=settings.phone),
+                buttons=[phone_button(settings, words)],
             )
 
     async def run(
@@ -59,21 +58,23 @@ class ActionFaqFollowUp(Action):
     ) -> List[Dict[str, Any]]:
         """Send the follow-up for the topic just answered."""
         topic = self._topic(tracker)
+        language = tracker.get_slot(LANGUAGE_SLOT)
+        words = wording(language)
         line = check_in_line(tracker.get_latest_entity_values(CRISIS_KIND_ENTITY))
         if line:
-            self._phone_if_unanswered(dispatcher, topic)
+            self._phone_if_unanswered(dispatcher, tracker, topic)
             dispatcher.utter_message(response=line)
         elif topic is None or not topic.answered_by_article:
             handoff = build_handoff(
                 self._settings or current_settings(), self._clock(), phone_first=False,
-                condition=tracker.get_slot("condition"),
+                condition=tracker.get_slot("condition"), words=words,
             )
             dispatcher.utter_message(text=handoff.text, buttons=handoff.buttons)
         else:
             topics = self._topics or current_topics()
-            related = [topic_quick_reply(topics[other]) for other in topic.related]
+            related = [topic_quick_reply(topics[other], language) for other in topic.related]
             dispatcher.utter_message(
-                text=OFFER_TO_BOOK, buttons=[*related, booking_quick_reply()])
+                text=words.offer_to_book, buttons=[*related, booking_quick_reply(words)])
         return []
 
 
@@ -92,5 +93,5 @@ class ActionFaqPhoneOnly(ActionFaqFollowUp):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         """The phone line, if the topic just answered is one the article does not cover."""
-        self._phone_if_unanswered(dispatcher, self._topic(tracker))
+        self._phone_if_unanswered(dispatcher, tracker, self._topic(tracker))
         return []

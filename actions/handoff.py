@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from clinic.replies import CRISIS_KIND_ENTITY, build_handoff, check_in_line
 from clinic.settings import ClinicSettings, Clock, current_settings, utc_now
+from clinic.wording import LANGUAGE_SLOT, wording
 
 
 class ActionHandoff(Action):
@@ -35,6 +36,7 @@ class ActionHandoff(Action):
             self._clock(),
             phone_first=intent == "contact_human",
             condition=tracker.get_slot("condition"),
+            words=wording(tracker.get_slot(LANGUAGE_SLOT)),
         )
         dispatcher.utter_message(text=handoff.text, buttons=handoff.buttons)
         line = check_in_line(tracker.get_latest_entity_values(CRISIS_KIND_ENTITY))

@@ -20,11 +20,12 @@ from typing import Dict, FrozenSet, Mapping, Optional, Tuple
 
 from clinic.settings import ClinicSettings
 from clinic.topics import Topic
+from clinic.wording import ENGLISH_WORDING, Wording
 
 Button = Dict[str, str]
 
-BOOK_CONSULTATION = "Book a consultation"
-TALK_TO_A_PERSON = "Talk to a person"
+BOOK_CONSULTATION = ENGLISH_WORDING.book_consultation
+TALK_TO_A_PERSON = ENGLISH_WORDING.talk_to_a_person
 BOOK_INTENT = "book_consultation"
 CONTACT_INTENT = "contact_human"
 # The widget's thumbs under an answer (webchat/clinic-chat.js, `sendFeedback`).
@@ -69,14 +70,14 @@ def _button_payloads() -> FrozenSet[str]:
 BUTTON_PAYLOADS: FrozenSet[str] = _button_payloads()
 
 
-def booking_link_button(settings: ClinicSettings) -> Button:
+def booking_link_button(settings: ClinicSettings, words: Wording = ENGLISH_WORDING) -> Button:
     """A link button that opens the booking calendar in a new tab."""
-    return {"title": BOOK_CONSULTATION, "type": "web_url", "url": settings.booking_url}
+    return {"title": words.book_consultation, "type": "web_url", "url": settings.booking_url}
 
 
-def booking_quick_reply() -> Button:
+def booking_quick_reply(words: Wording = ENGLISH_WORDING) -> Button:
     """A quick reply that asks to book (the `book_consultation` intent), as domain.yml has it."""
-    return {"title": BOOK_CONSULTATION, "payload": intent_payload(BOOK_INTENT)}
+    return {"title": words.book_consultation, "payload": intent_payload(BOOK_INTENT)}
 
 
 def person_quick_reply(title: str = TALK_TO_A_PERSON) -> Button:
@@ -84,11 +85,13 @@ def person_quick_reply(title: str = TALK_TO_A_PERSON) -> Button:
     return {"title": title, "payload": intent_payload(CONTACT_INTENT)}
 
 
-def phone_button(settings: ClinicSettings) -> Button:
+def phone_button(settings: ClinicSettings, words: Wording = ENGLISH_WORDING) -> Button:
     """A link button that dials the clinic."""
-    return {"title": f"Call {settings.phone}", "type": "phone", "url": settings.phone_link}
+    return {"title": words.call_phone.format(phone=settings.phone), "type": "phone",
+            "url": settings.phone_link}
 
 
-def topic_quick_reply(topic: Topic) -> Button:
+def topic_quick_reply(topic: Topic, language: Optional[str] = None) -> Button:
     """A quick reply that asks the topic's question (its title is one of its examples)."""
-    return {"title": topic.title, "payload": topic.title}
+    title = topic.title_in(language)
+    return {"title": title, "payload": title}

@@ -13,6 +13,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 SETTINGS_DIR = PROJECT_DIR / "settings"
 CLINIC_SETTINGS_FILE = SETTINGS_DIR / "clinic.yml"
 FAQ_TOPICS_FILE = SETTINGS_DIR / "faq_topics.yml"
+LANGUAGES_FILE = SETTINGS_DIR / "languages.yml"
 DOMAIN_FILE = PROJECT_DIR / "domain.yml"
 CONFIG_FILE = PROJECT_DIR / "config.yml"
 DATA_DIR = PROJECT_DIR / "data"

@@ -18,6 +18,7 @@ from typing import Iterable, List, Optional
 from clinic.buttons import Button, booking_link_button, phone_button
 from clinic.paths import DOMAIN_FILE
 from clinic.settings import ClinicSettings
+from clinic.wording import ENGLISH_WORDING, Wording
 from clinic.yaml_file import read_yaml
 
 # The one line naming 988 added to a reply when the message carried a weaker risk signal.
@@ -67,29 +68,21 @@ def build_handoff(
     moment: dt.datetime,
     phone_first: bool,
     condition: Optional[str] = None,
+    words: Wording = ENGLISH_WORDING,
 ) -> Handoff:
     """Compose the handoff: phone first when asked for a person and the line is open."""
-    phone, booking = phone_button(settings), booking_link_button(settings)
-    zone = moment.astimezone(settings.time_zone).tzname()
-    about = f" about {condition}" if condition else ""
+    phone, booking = phone_button(settings, words), booking_link_button(settings, words)
+    zone = moment.astimezone(settings.time_zone).tzname() or ""
+    about = words.about.format(condition=condition) if condition else ""
     if not settings.is_open(moment):
         reopens = settings.next_opening(moment)
-        reopening = f" It opens again {reopens} ({zone})." if reopens else ""
-        text = (
-            f"Our phone line is closed right now.{reopening} You can book a consultation "
-            f"online at any time, or call us at {settings.phone} when we're open."
-        )
+        reopening = words.handoff_reopens.format(when=reopens, zone=zone) if reopens else ""
+        text = words.handoff_closed.format(reopening=reopening, phone=settings.phone)
         buttons = [booking, phone]
     elif phone_first:
-        text = (
-            f"To talk with someone at the clinic{about}, call us at {settings.phone}. "
-            "You can also book a consultation online."
-        )
+        text = words.handoff_phone_first.format(about=about, phone=settings.phone)
         buttons = [phone, booking]
     else:
-        text = (
-            f"You can book a consultation{about} online at a time that suits you, or call "
-            f"us at {settings.phone}."
-        )
+        text = words.handoff_booking_first.format(about=about, phone=settings.phone)
         buttons = [booking, phone]
     return Handoff(text=text, buttons=buttons)

@@ -1,6 +1,7 @@
 """The FAQ topics of settings/faq_topics.yml, checked on loading.
 
-Each topic has a button title, whether the article answers it, and related topics.
+Each topic has a button title (in English and in Spanish), whether the article answers it, and
+related topics.
 
     load_topics()  ->  FaqTopics  (raises TopicsError naming the file and every problem)
 
@@ -22,7 +23,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 from clinic.paths import FAQ_TOPICS_FILE
 from clinic.yaml_file import read_yaml
 
-TOPIC_KEYS = ("title", "answered_by_article", "related")
+TOPIC_KEYS = ("title", "title_es", "answered_by_article", "related")
 
 
 class TopicsError(ValueError):
@@ -37,6 +38,11 @@ class Topic:
     title: str  # the question its button shows and sends
     answered_by_article: bool  # False: the answer is followed by the handoff to the clinic
     related: Tuple[str, ...] = ()  # topics offered as buttons after the answer
+    title_es: str = ""  # the same question in Spanish; none: the English title is shown
+
+    def title_in(self, language: Optional[str]) -> str:
+        """The button's question in the conversation's language ("es": Spanish)."""
+        return self.title_es if language == "es" and self.title_es else self.title
 
 
 @dataclass(frozen=True)
@@ -58,9 +64,10 @@ class FaqTopics(Mapping[str, Topic]):
         return len(self.by_key)
 
     def as_dicts(self) -> Dict[str, Dict[str, Any]]:
-        """The topics as the file writes them: key -> {title, answered_by_article, related}."""
+        """The topics as the file writes them: key -> title, title_es, answered_by_article..."""
         return {
-            key: {"title": topic.title, "answered_by_article": topic.answered_by_article,
+            key: {"title": topic.title, "title_es": topic.title_es,
+                  "answered_by_article": topic.answered_by_article,
                   "related": list(topic.related)}
             for key, topic in self.by_key.items()
         }
@@ -156,6 +163,7 @@ def parse_topics(raw: Any, source: Path = FAQ_TOPICS_FILE) -> FaqTopics:
         str(key): Topic(
             key=str(key),
             title=str(entry["title"]).strip(),
+            title_es=str(entry.get("title_es") or "").strip(),
             answered_by_article=entry["answered_by_article"],
             related=tuple(name for name in map(_text, entry.get("related") or []) if name),
         )

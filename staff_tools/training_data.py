@@ -58,6 +58,7 @@ from staff_tools.check_data.layout import (
     FAQ_ANSWER_PREFIX,
     FAQ_INTENT,
     HELDOUT_NLU_GLOB,
+    LANGUAGES_FILE,
     NLU_GLOB,
     OTHER_YAML_GLOBS,
     SETTINGS_FILE,
@@ -74,7 +75,7 @@ MAX_ANSWER_CHARS = 2000
 KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{1,39}")
 # Files that the data checker reads: a check copies them (and the edited ones) to a folder.
 CHECKED_GLOBS = (NLU_GLOB, *STORY_GLOBS, *OTHER_YAML_GLOBS, HELDOUT_NLU_GLOB, DOMAIN_FILE,
-                 TOPICS_FILE, SETTINGS_FILE)
+                 TOPICS_FILE, SETTINGS_FILE, LANGUAGES_FILE)
 # The layouts (mapping indent, sequence indent, dash offset) the project's YAML files use.
 LAYOUTS = ((2, 2, 0), (2, 4, 2))
 # Rasa reads `[text](entity)`, `[text]{...}` and `[text][...]` in an example as entity marks.

@@ -154,10 +154,14 @@ def test_an_answer_is_rewritten_folded_and_the_rest_of_the_domain_is_kept(projec
         "-        don't want to guess. The clinic's team can tell you."]
     assert all(len(line) <= 97 for line in changes)
     domain = yaml.safe_load(after["domain.yml"])
-    assert domain["responses"]["utter_faq/cost_insurance"] == [{"text": (
+    english, spanish = domain["responses"]["utter_faq/cost_insurance"]
+    assert english == {"text": (
         "I'm sorry, our article doesn't cover prices, insurance or payment options.\n"
         "The clinic's team can tell you, and they are happy to help with any question you have "
-        "about paying for a course of infusions.")}]
+        "about paying for a course of infusions.")}
+    # The Spanish variant is kept as it was (a fluent reader updates it).
+    assert spanish["condition"] == [{"type": "slot", "name": "language", "value": "es"}]
+    assert spanish["text"].startswith("Lo siento, nuestro artículo no habla de precios")
     assert read_topic(project, "cost_insurance").answer.startswith("I'm sorry")
     # The same text again changes nothing.
     assert not Draft(project).set_answer("cost_insurance", domain["responses"][

@@ -67,18 +67,19 @@ def check_faq_topics(project: Project, nlu: NluData, domain: DomainData,
 
 
 def _check_title(project: Project, key: str, entry: Node) -> None:
-    """A topic's button sends its title: the title must be one of the topic's examples."""
-    title_node = child(entry, "title")
-    title = (text_of(title_node) or "").strip()
-    if not title or title_node is None:
-        return
+    """A topic's button sends its title: each title must be one of the topic's examples."""
     examples = {comparable(e.text) for e in project.report.examples
                 if e.label == f"{FAQ_INTENT}/{key}"}
-    if comparable(title) not in examples:
-        project.add(TOPICS_FILE, node_line(title_node),
-                    f"the title {quote(title)} is not one of the examples of faq/{key}; "
-                    "its button sends exactly this text, so the assistant must know it",
-                    f"add '- {title}' to the faq/{key} examples in data/nlu/faq.yml")
+    for setting, home in (("title", "data/nlu/faq.yml"), ("title_es", "data/nlu/spanish.yml")):
+        title_node = child(entry, setting)
+        title = (text_of(title_node) or "").strip()
+        if not title or title_node is None:
+            continue
+        if comparable(title) not in examples:
+            project.add(TOPICS_FILE, node_line(title_node),
+                        f"the title {quote(title)} is not one of the examples of faq/{key}; "
+                        "its button sends exactly this text, so the assistant must know it",
+                        f"add '- {title}' to the faq/{key} examples in {home}")
 
 
 def _check_entries(project: Project, topics: TopicsData) -> None:

@@ -12,5 +12,6 @@ OTHER_YAML_GLOBS = ("patterns/*.yml", "config.yml", "tests/heldout/crisis_heldou
 HELDOUT_NLU_GLOB = "tests/heldout/nlu_heldout*.yml"
 DOMAIN_FILE = "domain.yml"
 TOPICS_FILE = "settings/faq_topics.yml"
+LANGUAGES_FILE = "settings/languages.yml"
 SETTINGS_FILE = "settings/clinic.yml"
 GUIDE = "docs/staff-guide.md"

@@ -16,6 +16,7 @@ from staff_tools.check_data.layout import OTHER_YAML_GLOBS
 from staff_tools.check_data.nlu import check_heldout, read_nlu
 from staff_tools.check_data.project import Project
 from staff_tools.check_data.report import Report
+from staff_tools.check_data.spanish import check_languages_file
 from staff_tools.check_data.stories import check_rules_and_stories
 
 
@@ -36,6 +37,7 @@ def check_project(root: Path) -> Report:
     check_button_payloads(project, domain)
     check_faq_topics(project, nlu, domain, topics)
     check_contact_details(project, domain)
+    check_languages_file(project)
     report = project.report
     report.problems = sorted(set(report.problems))
     return report

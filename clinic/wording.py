@@ -1,0 +1,135 @@
+"""The words of the replies the actions write themselves, in English or Spanish.
+
+English is written here; Spanish, and the one reply to a message in another language, are in
+settings/languages.yml, which staff edit (a fluent reader signs off on the Spanish). The fixed
+replies and the FAQ answers are domain.yml's, where each has its Spanish variant; Rasa picks
+it from the `language` slot, and the actions pick their words from the same slot (`wording`).
+
+    wording(tracker.get_slot("language")).offer_to_book
+
+Every Spanish text must keep the {names} of its English one; `language_problems` says which
+do not (the action server refuses to start with them, and `make validate` names the line).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import string
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional
+
+from clinic.paths import LANGUAGES_FILE
+from clinic.yaml_file import read_yaml
+
+ENGLISH, SPANISH = "en", "es"
+LANGUAGE_SLOT = "language"  # filled by clinic_nlp.language.LanguageTagger
+OTHER_LANGUAGE_SLOT = "other_language"
+
+
+class LanguagesError(ValueError):
+    """A missing, unreadable or malformed settings/languages.yml."""
+
+
+@dataclass(frozen=True)
+class Wording:
+    """The texts of the actions' replies in one language; {names} are filled in by the actions."""
+
+    did_you_mean: str = "I'm not sure I understood. Did you mean one of these?"
+    something_else: str = "Something else: talk to a person"
+    offer_to_book: str = (
+        "Would you like to book a consultation to talk about whether it could help you? "
+        "You can also ask me about a related topic."
+    )
+    book_consultation: str = "Book a consultation"
+    talk_to_a_person: str = "Talk to a person"
+    call_phone: str = "Call {phone}"
+    team_can_answer: str = "The clinic's team can answer that at {phone}."
+    handoff_closed: str = (
+        "Our phone line is closed right now.{reopening} You can book a consultation online "
+        "at any time, or call us at {phone} when we're open."
+    )
+    handoff_reopens: str = " It opens again {when} ({zone})."
+    handoff_phone_first: str = (
+        "To talk with someone at the clinic{about}, call us at {phone}. "
+        "You can also book a consultation online."
+    )
+    handoff_booking_first: str = (
+        "You can book a consultation{about} online at a time that suits you, or call us at "
+        "{phone}."
+    )
+    about: str = " about {condition}"
+    clinic_line_open: str = "For non-urgent questions you can also call the clinic at {phone}."
+    clinic_line_closed: str = (
+        "The clinic's line ({phone}) is closed right now{when}. It is for non-urgent "
+        "questions: for help now, use 988 or 911 above."
+    )
+    clinic_line_reopens: str = "; it opens again {reopens}"
+
+
+ENGLISH_WORDING = Wording()
+FIELDS = tuple(field.name for field in dataclasses.fields(Wording))
+
+
+def _names(text: str) -> List[str]:
+    return sorted({name for _, name, _, _ in string.Formatter().parse(text) if name})
+
+
+@dataclass(frozen=True)
+class Languages:
+    """settings/languages.yml: the Spanish wording and the replies for other languages."""
+
+    spanish: Wording
+    other_languages: Mapping[str, str]
+
+
+def language_problems(raw: Any) -> List[str]:
+    """Every problem in settings/languages.yml's content, in words staff can act on."""
+    if not isinstance(raw, dict):
+        return ["expected the sections 'spanish:' and 'other_languages:'"]
+    problems = []
+    spanish = raw.get("spanish")
+    if not isinstance(spanish, dict):
+        problems.append("the section 'spanish:' is missing")
+        spanish = {}
+    for name in FIELDS:
+        text = spanish.get(name)
+        english = getattr(ENGLISH_WORDING, name)
+        if not isinstance(text, str) or not text.strip():
+            problems.append(f"spanish: '{name}' is missing (English: \"{english}\")")
+        elif _names(text) != _names(english):
+            problems.append(
+                f"spanish: '{name}' must contain exactly "
+                f"{', '.join('{' + n + '}' for n in _names(english)) or 'no {names}'}")
+    for name in spanish:
+        if name not in FIELDS:
+            problems.append(f"spanish: unknown text '{name}'")
+    others = raw.get("other_languages")
+    if not isinstance(others, dict) or not others:
+        problems.append("the section 'other_languages:' is missing")
+    else:
+        for code, text in others.items():
+            if not isinstance(text, str) or _names(text) != ["phone"]:
+                problems.append(f"other_languages: '{code}' must be a text containing {{phone}}")
+    return problems
+
+
+def parse_languages(raw: Any, path: Path = LANGUAGES_FILE) -> Languages:
+    """The checked content; `LanguagesError` naming every problem."""
+    problems = language_problems(raw)
+    if problems:
+        raise LanguagesError(f"{path}: " + "; ".join(problems))
+    spanish: Dict[str, str] = {name: str(raw["spanish"][name]) for name in FIELDS}
+    return Languages(Wording(**spanish), dict(raw["other_languages"]))
+
+
+@cache
+def current_languages(path: Path = LANGUAGES_FILE) -> Languages:
+    """settings/languages.yml, read and checked once (for long-running servers)."""
+    return parse_languages(read_yaml(path, LanguagesError, "languages file"), path)
+
+
+def wording(language: Optional[str], path: Path = LANGUAGES_FILE) -> Wording:
+    """The actions' words for the conversation's `language` slot (English unless "es")."""
+    return current_languages(path).spanish if language == SPANISH else ENGLISH_WORDING
