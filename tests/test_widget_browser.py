@@ -173,6 +173,30 @@ def test_an_off_topic_reply_offers_booking_and_a_person_as_buttons(page: Page) -
     expect(page.locator(f'.cc-msg-bot a[href="{BOOKING_URL}"]')).to_be_visible()
 
 
+def test_a_visitor_writing_in_spanish_is_answered_in_spanish_up_to_the_handoff(
+    page: Page,
+) -> None:
+    open_chat(page)
+    ask(page, "hola, buenas tardes")
+    bot_says(page, "Soy el asistente automático de la clínica")
+    suggestion = page.get_by_role("button", name="¿Qué afecciones trata?")
+    expect(suggestion).to_be_visible(timeout=REPLY_MS)
+    suggestion.click()  # sends the Spanish question: the answer comes in Spanish
+    bot_says(page, "fibromialgia")
+    expect(page.get_by_role("button", name="¿Ayuda con la depresión?")).to_be_visible()
+    ask(page, "¿qué tiempo hará mañana en París?")
+    bot_says(page, "Lo siento, no puedo ayudarte con eso")
+    suggestions = page.get_by_role("group", name="Suggestions").last
+    expect(suggestions.get_by_role("button", name="Agendar una consulta")).to_be_visible()
+    expect(suggestions.get_by_role("button", name="Hablar con una persona")).to_be_visible()
+    ask(page, "quiero hablar con una persona de la clínica, ¿me pueden llamar?")
+    phone = page.locator(f'.cc-msg-bot a[href="{PHONE_LINK}"]').last
+    expect(phone).to_be_visible(timeout=REPLY_MS)
+    expect(phone).to_have_text(f"Llamar al {PHONE}")
+    expect(page.locator(f'.cc-msg-bot a[href="{BOOKING_URL}"]').last).to_contain_text(
+        "Agendar una consulta")
+
+
 def test_after_a_crisis_the_off_topic_reply_offers_no_booking(page: Page) -> None:
     open_chat(page)
     ask(page, "I don't want to live anymore")
