@@ -39,6 +39,9 @@ fuzz: install  ## Send N random and malformed requests (10000) to the chat webho
 	scripts/fuzz.sh $(if $(N),--requests "$(N)") $(if $(SEED),--seed "$(SEED)") \
 	  $(if $(URL),--url "$(URL)") $(foreach log,$(LOGS),--log "$(log)")
 
+dead-ends: install  ## Send 200 held-out messages; count replies with no answer and no way to the clinic
+	scripts/dead_ends.sh $(if $(SAMPLE),--sample "$(SAMPLE)") $(SETS)
+
 forget-old:  ## Delete conversations older than retention_days
 	source scripts/env.sh && "$$PY" -m staff_tools.retention
 
@@ -70,4 +73,4 @@ lock: install  ## Re-pin every package in constraints.txt after editing requirem
 clean:  ## Remove trained models, built pipeline and reports (keeps .venv and var/)
 	rm -rf models build reports results .rasa
 
-.PHONY: help install pipeline train validate run check test evaluate cross-validate lint lock clean review reload forget-old test-scale-out benchmark fuzz console-user
+.PHONY: help install pipeline train validate run check test evaluate cross-validate lint lock clean review reload forget-old test-scale-out benchmark fuzz dead-ends console-user

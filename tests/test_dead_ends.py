@@ -65,6 +65,13 @@ def test_after_a_crisis_the_same_reply_offers_no_booking(name: str) -> None:
         assert "book" not in crisis["text"].lower() and "agendar" not in crisis["text"]
 
 
+@pytest.mark.parametrize("name", ["utter_goodbye", "utter_thanks", "utter_anything_else",
+                                  "utter_bot_challenge"])
+def test_small_talk_keeps_a_button_to_a_person_in_both_languages(name: str) -> None:
+    assert len(RESPONSES[name]) == 2
+    assert all(PERSON in payloads(variant) for variant in RESPONSES[name])
+
+
 def test_the_channels_crisis_reminder_is_the_domains() -> None:
     english = [v for v in RESPONSES["utter_crisis_reminder"] if not v.get("condition")]
     assert [english[0]["text"]] == [crisis_reminder()] and "988" in crisis_reminder()
