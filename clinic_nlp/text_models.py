@@ -86,9 +86,14 @@ class _TfidfVectorizer(TfidfVectorizer):
         return list(chain.from_iterable(_word_ngrams(word, min_n, max_n) for word in words))
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 14)
 def _word_ngrams(word: str, min_n: int, max_n: int) -> Tuple[str, ...]:
-    """A word's character n-grams as scikit-learn's `char_wb` makes them (most words recur)."""
+    """A word's character n-grams as scikit-learn's `char_wb` makes them (most words recur).
+
+    The training data has about 12,000 distinct words (15 MB of n-grams); the bound keeps a
+    long-running server, which analyses visitors' words through the same function, to about
+    20 MB.
+    """
     word = f" {word} "
     ngrams: List[str] = []
     for n in range(min_n, max_n + 1):
