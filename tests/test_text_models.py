@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import List, Tuple
 
 import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
 
-from clinic_nlp.text_models import IntentModel
+from clinic_nlp.text_models import IntentModel, _TfidfVectorizer
 
 TOPICS = {
     "faq/cost": ["how much does it cost", "price of one infusion", "is it expensive",
@@ -110,3 +112,22 @@ def test_scoring_a_message_reads_the_weights_without_copying_them() -> None:
         svm = TwoCoreLinearSVC(C=0.5).fit(features, labels.astype(str))
         # SciPy multiplies a sparse message by coef_.T without a copy only when it is C-ordered.
         assert svm.coef_.T.flags["C_CONTIGUOUS"]
+
+
+@pytest.mark.parametrize("settings", [
+    {"analyzer": "char_wb", "ngram_range": (2, 4), "min_df": 2, "max_features": 40},
+    {"ngram_range": (1, 2), "min_df": 2},
+    {"ngram_range": (1, 2)},
+])
+def test_the_faster_vectorizer_learns_what_scikit_learn_learns(settings: dict) -> None:
+    texts, _ = examples()
+    texts = [*texts, "  Odd   spacing,\tTabs and a\nnewline ", "a", "ÉSTA ES UNA PRUEBA é"]
+    ours = _TfidfVectorizer(sublinear_tf=True, **settings)
+    theirs = TfidfVectorizer(sublinear_tf=True, **settings)
+    mine, reference = ours.fit_transform(texts), theirs.fit_transform(texts)
+    assert ours.vocabulary_ == theirs.vocabulary_
+    assert np.array_equal(ours.idf_, theirs.idf_)
+    for part in ("indptr", "indices", "data"):  # the same matrix, to the bit and in order
+        assert np.array_equal(getattr(mine, part), getattr(reference, part))
+    unseen = ["how much for one", "zzz qqq"]
+    assert (ours.transform(unseen) != theirs.transform(unseen)).nnz == 0
