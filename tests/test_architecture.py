@@ -23,7 +23,8 @@ MAY_IMPORT: Dict[str, Set[str]] = {
     "staff_tools": {"clinic", "staff_tools"},
     "staff_console": {"clinic", "staff_tools", "staff_console"},
     "webchat": {"clinic"},
-    "evaluation": {"clinic", "clinic_nlp", "evaluation"},
+    # evaluation.dead_ends starts the assistant with benchmark's server tools.
+    "evaluation": {"clinic", "clinic_nlp", "evaluation", "benchmark"},
     "benchmark": {"clinic", "benchmark"},
     "clinic_speedups": {"clinic_speedups", "clinic_server"},
     "deploy": {"deploy", "clinic_server"},

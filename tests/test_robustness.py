@@ -300,7 +300,9 @@ TYPED_INTENTS = [
     '/contact_human{"crisis_kind":"emergency"}', '/feedback{"rating":"up"',
 ]
 OFF_TOPIC = "Sorry, I can't help with that"
-NOT_UNDERSTOOD = ("I'm not sure I understood",)  # did-you-mean, and the rephrase answer
+# did-you-mean, and the rephrase answer, in English or Spanish ("/crisis" reads as Spanish)
+NOT_UNDERSTOOD = ("I'm not sure I understood", "No estoy seguro de haber entendido",
+                  "Lo siento, no puedo ayudarte")
 CRISIS_REPLY = "741741"
 
 
