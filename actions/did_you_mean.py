@@ -19,9 +19,7 @@ from clinic.topics import FaqTopics, current_topics
 from clinic.wording import ENGLISH_WORDING, LANGUAGE_SLOT, Wording, wording
 
 NOT_UNDERSTOOD = "utter_please_rephrase"  # the domain response, with booking and a person
-DID_YOU_MEAN = ENGLISH_WORDING.did_you_mean
-# Under the suggestions, always: the way to the clinic (no dead end).
-BOOK = booking_quick_reply()
+# Under the suggestions, always: booking and a person (no dead end).
 SOMETHING_ELSE = person_quick_reply(ENGLISH_WORDING.something_else)
 
 

@@ -12,9 +12,7 @@ from clinic.parse_result import topic_key
 from clinic.replies import CRISIS_KIND_ENTITY, build_handoff, check_in_line
 from clinic.settings import ClinicSettings, Clock, current_settings, utc_now
 from clinic.topics import FaqTopics, Topic, current_topics
-from clinic.wording import ENGLISH_WORDING, LANGUAGE_SLOT, wording
-
-OFFER_TO_BOOK = ENGLISH_WORDING.offer_to_book
+from clinic.wording import LANGUAGE_SLOT, wording
 
 
 class ActionFaqFollowUp(Action):

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from clinic.buttons import booking_link_button, phone_button
 from clinic.settings import ClinicSettings, current_settings
-from clinic.wording import OTHER_LANGUAGE_SLOT, current_languages
+from clinic.wording import OTHER_LANGUAGE_ENTITY, current_languages
 
 OUT_OF_SCOPE = "utter_out_of_scope"
 
@@ -37,7 +37,7 @@ class ActionOtherLanguage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         """The reply in the message's language, or the usual off-topic reply if there is none."""
-        code = next(tracker.get_latest_entity_values(OTHER_LANGUAGE_SLOT), None)
+        code = next(tracker.get_latest_entity_values(OTHER_LANGUAGE_ENTITY), None)
         template = current_languages().other_languages.get(str(code))
         if template is None:
             dispatcher.utter_message(response=OUT_OF_SCOPE)

@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from clinic.paths import FAQ_TOPICS_FILE
+from clinic.wording import SPANISH
 from clinic.yaml_file import read_yaml
 
 TOPIC_KEYS = ("title", "title_es", "answered_by_article", "related")
@@ -42,7 +43,7 @@ class Topic:
 
     def title_in(self, language: Optional[str]) -> str:
         """The button's question in the conversation's language ("es": Spanish)."""
-        return self.title_es if language == "es" and self.title_es else self.title
+        return self.title_es if language == SPANISH and self.title_es else self.title
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,10 @@ from clinic.paths import LANGUAGES_FILE
 from clinic.yaml_file import read_yaml
 
 ENGLISH, SPANISH = "en", "es"
-LANGUAGE_SLOT = "language"  # filled by clinic_nlp.language.LanguageTagger
-OTHER_LANGUAGE_SLOT = "other_language"
+# Both set by clinic_nlp.language.LanguageTagger: the entity (and the slot it fills) with the
+# conversation's language, and the entity naming another language a message is surely in.
+LANGUAGE_SLOT = "language"
+OTHER_LANGUAGE_ENTITY = "other_language"
 
 
 class LanguagesError(ValueError):

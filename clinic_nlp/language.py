@@ -26,6 +26,10 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from clinic.wording import ENGLISH, SPANISH
+from clinic.wording import LANGUAGE_SLOT as ENTITY  # the entity, and the slot it fills
+from clinic.wording import OTHER_LANGUAGE_ENTITY as OTHER_ENTITY
+
 SPANISH_MARGIN = 0.25  # P(Spanish) must beat P(English) by this much
 MIN_LETTERS = 8  # below this, a crisis message is not judged Spanish (crisis detector)
 TAGGED_FROM_LETTERS = 4  # below this ("ok", "sí") a message keeps the conversation's language
@@ -41,9 +45,6 @@ ENGLISH_WORDS = frozenset(
     "where who why you".split()
 )
 
-ENGLISH, SPANISH = "en", "es"
-ENTITY = "language"  # the entity, and the slot it fills (domain.yml)
-OTHER_ENTITY = "other_language"
 OUT_OF_SCOPE = "out_of_scope"
 
 # Lingua's language name -> the code the slot and domain.yml's variants use.
@@ -84,9 +85,9 @@ def is_english(text: str) -> bool:
     return bool(_detector().detect_language_of(text) == Language.ENGLISH)
 
 
-def is_spanish(text: str, min_letters: int = MIN_LETTERS) -> bool:
+def is_spanish(text: str) -> bool:
     """True when the message is written (mostly) in Spanish."""
-    if _letters(text) < min_letters:
+    if _letters(text) < MIN_LETTERS:
         return False
     confidences = _confidences(text)
     return confidences.get(SPANISH, 0.0) - confidences.get(ENGLISH, 0.0) >= SPANISH_MARGIN

@@ -8,11 +8,6 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PROJECT_DIR"
 
-scripts/setup.sh
 # Benchmark the current model (trains only if something changed); quiet unless it fails.
-if ! training_output="$(scripts/train.sh 2>&1)"; then
-  echo "$training_output" | tail -20 >&2
-  echo "error: training failed (above), so there is no current model to benchmark" >&2
-  exit 1
-fi
+current_model_or_exit benchmark 1
 "$PY" -m benchmark "$@"

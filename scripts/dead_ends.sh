@@ -8,10 +8,5 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PROJECT_DIR"
 
-scripts/setup.sh
-if ! training_output="$(scripts/train.sh 2>&1)"; then
-  echo "$training_output" | tail -20 >&2
-  echo "error: training failed (above), so there is no current model to start" >&2
-  exit 2
-fi
+current_model_or_exit start 2
 exec "$PY" -m evaluation.dead_ends "$@"

@@ -17,3 +17,16 @@ _launcher_py="$PY"
 eval "$("$_launcher_py" -m clinic.launcher env)"
 unset _launcher_py
 mkdir -p "$PROJECT_DIR/var"
+
+# For the commands that start the assistant on the current model (benchmark, fuzz, dead-ends):
+# set up, then train if something changed, quietly unless training fails; then show its last
+# lines and stop with status $2, saying there is no current model to $1.
+current_model_or_exit() {
+  scripts/setup.sh
+  local training_output
+  if ! training_output="$(scripts/train.sh 2>&1)"; then
+    echo "$training_output" | tail -20 >&2
+    echo "error: training failed (above), so there is no current model to $1" >&2
+    exit "$2"
+  fi
+}

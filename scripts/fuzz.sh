@@ -8,12 +8,9 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PROJECT_DIR"
 
-scripts/setup.sh
 if [[ " $* " != *" --url "* ]]; then
-  if ! training_output="$(scripts/train.sh 2>&1)"; then
-    echo "$training_output" | tail -20 >&2
-    echo "error: training failed (above), so there is no current model to start" >&2
-    exit 2
-  fi
+  current_model_or_exit start 2
+else
+  scripts/setup.sh
 fi
 exec "$PY" -m benchmark.fuzz "$@"

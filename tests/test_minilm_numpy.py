@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from clinic.paths import PROJECT_DIR
 from clinic_nlp.minilm_numpy import FEW_TEXTS
@@ -17,9 +16,6 @@ TEXTS = [
     "Me duele mucho el pecho desde que salí de la clínica y no puedo respirar bien.",
     "word " * 300,  # cut at 128 tokens, as TensorFlow's encoder cuts it
 ]
-pytestmark = pytest.mark.skipif(
-    not (Path(MODEL) / "model.safetensors").exists(), reason="no MiniLM: run scripts/setup.sh"
-)
 
 
 def test_numpy_vectors_are_tensorflows() -> None:
