@@ -39,7 +39,8 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, META
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from clinic_nlp.crisis_rules import CRISIS_INTENT, classifier_crisis_confidence
+from clinic_nlp import text_models
+from clinic_nlp.crisis_rules import CRISIS_INTENT, READ_AS_KEY, classifier_crisis_confidence
 from clinic_nlp.crisis_rules import PARSE_KEY as RULE_KEY
 from clinic_nlp.language import is_english, is_spanish
 from clinic_nlp.negation import AFFIRMED
@@ -52,7 +53,7 @@ from clinic_nlp.sentence_embeddings import (
     sentence_vector_or_zeros,
     shared_encoder,
 )
-from clinic_nlp.stored import load_or_none, save
+from clinic_nlp.stored import code_fingerprint, load_or_none, save
 from clinic_nlp.text_models import CRISIS, EMERGENCY, NONE, CrisisModel, CrisisScore, segments
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,11 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
     def required_components(cls) -> List[type]:
         """The whole message's vector comes from a dense featurizer."""
         return [DenseFeaturizer]
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """Retrain when the training code changes, not only the data (Rasa's cache)."""
+        return code_fingerprint(__file__, text_models.__file__)
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
@@ -185,6 +191,9 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
         if self._model is None or not text:
             return None
         parts = segments(text)
+        read_as = message.get(READ_AS_KEY)
+        if read_as and read_as not in parts:  # as the rule layer read it: "k1ll" as "kill"
+            parts.append(read_as)
         ignore = None
         if denied_or_past:
             ignore = [index == 0 or any(

@@ -39,6 +39,9 @@ CRISIS_INTENT = "crisis"
 GAP = "*"  # in a phrase: up to GAP_LENGTH words of any kind
 GAP_LENGTH = 3
 PARSE_KEY = "crisis_rule"
+# The message as the rule layer read it, when that differs from the text ("k1ll" as "kill",
+# "ctb" as "kill myself"): the crisis detector reads it too.
+READ_AS_KEY = "crisis_rule_read_as"
 SPELLINGS_KEY = "spelling_variants"
 
 
@@ -84,6 +87,20 @@ def read_spelling_variants(path: Path = CRISIS_PATTERNS_FILE) -> Dict[str, str]:
             f"{path}: '{SPELLINGS_KEY}' must map words to words, like  w/o: without"
         )
     return {key.lower(): value.lower() for key, value in variants.items()}
+
+
+# A letter typed as a look-alike digit or sign between two letters ("k1ll", "d!e", "su1c1de";
+# not "b4", "mp3" or "hello!"), and a letter typed three or more times ("dieee"): visitors write
+# around filters and type as they feel. Read as the letters they stand for.
+_LOOKALIKES = {"1": "i", "!": "i", "3": "e", "0": "o", "4": "a", "5": "s", "$": "s", "7": "t"}
+_DISGUISED_LETTER = re.compile(r"(?<=[a-z])[1!30457$](?=[a-z])")
+_DRAWN_OUT = re.compile(r"([a-z])\1{2,}")
+
+
+def spelled_out(text: str) -> str:
+    """Lowercase `text` with disguised and drawn-out letters written plainly."""
+    plain = _DISGUISED_LETTER.sub(lambda found: _LOOKALIKES[found.group(0)], text)
+    return _DRAWN_OUT.sub(r"\1", plain)
 
 
 @dataclass(frozen=True)
@@ -141,15 +158,26 @@ class CrisisMatcher:
                 pattern.append({"LEMMA": token.lemma_ or token.text})
         return pattern
 
-    def matches(self, text: str) -> List[CrisisMatch]:
-        """Every phrase found in `text`, in order, each with its context (clinic_nlp.negation)."""
+    def read_as(self, text: str) -> str:
+        """The message as the phrases are written: lowercase, spelled out, shorthand rewritten.
+
+        "gonna k1ll myself" and "i wanna dieee" read as "going to kill myself", "i want to die".
+        """
         # Lowercase first: the lookup lemmatizer only knows lowercase forms ("Killing").
-        normalized = text.lower().replace("’", "'")
+        normalized = spelled_out(text.lower().replace("’", "'"))
         if self._spelling_pattern is not None:
             normalized = self._spelling_pattern.sub(
                 lambda found: self._spellings[found.group(1)], normalized
             )
-        doc = self._nlp(normalized)
+        return normalized
+
+    def matches(self, text: str) -> List[CrisisMatch]:
+        """Every phrase found in `text`, in order, each with its context (clinic_nlp.negation)."""
+        return self.matches_read(self.read_as(text))
+
+    def matches_read(self, read_as: str) -> List[CrisisMatch]:
+        """`matches` for a message already read by `read_as`."""
+        doc = self._nlp(read_as)
         found = []
         for match_id, start, end in sorted(self._matcher(doc), key=lambda m: (m[1], -m[2])):
             group, phrase = self._phrases[self._nlp.vocab.strings[match_id]]
@@ -270,7 +298,12 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
             return messages
         for message in messages:
             text = message.get(TEXT)
-            found = self._matcher.matches(text) if text else []
+            if not text:
+                continue
+            read_as = self._matcher.read_as(text)
+            if read_as != text.lower().replace("’", "'"):
+                message.set(READ_AS_KEY, read_as)  # for the crisis detector, not the output
+            found = self._matcher.matches_read(read_as)
             if not found:
                 continue
             match = next((m for m in found if m.context == AFFIRMED), found[0])

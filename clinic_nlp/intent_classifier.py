@@ -40,8 +40,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic.parse_result import RESPONSE_SELECTOR_KEY
+from clinic_nlp import text_models
 from clinic_nlp.sentence_embeddings import sentence_vector_or_zeros
-from clinic_nlp.stored import load_or_none, save
+from clinic_nlp.stored import code_fingerprint, load_or_none, save
 from clinic_nlp.text_models import IntentModel, Ranked, split_answer
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,11 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
     def required_components(cls) -> List[type]:
         """The sentence vectors come from a dense featurizer."""
         return [DenseFeaturizer]
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """Retrain when the training code changes, not only the data (Rasa's cache)."""
+        return code_fingerprint(__file__, text_models.__file__)
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:

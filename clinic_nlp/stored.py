@@ -10,7 +10,9 @@ pickles (and the uncompressed files of older models) as they are.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import pickle
+from pathlib import Path
 from typing import Any, Optional
 
 import joblib
@@ -32,3 +34,16 @@ def load_or_none(model_storage: ModelStorage, resource: Resource, name: str) -> 
             return joblib.load(directory / name)
     except ValueError:
         return None
+
+
+def code_fingerprint(*source_files: str) -> str:
+    """A hash of the source files a trained component's result depends on.
+
+    For `GraphComponent.fingerprint_addon`: Rasa's training cache knows a component by its
+    config and its inputs only, so without it a change to the training code (how a message is
+    split into segments, say) would silently reuse the component trained by the old code.
+    """
+    digest = hashlib.sha256()
+    for source in source_files:
+        digest.update(Path(source).read_bytes())
+    return digest.hexdigest()

@@ -349,7 +349,17 @@ class IntentModel:
 
 
 NONE, CRISIS, EMERGENCY = "none", "crisis", "emergency"
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\s*[\n;]+\s*|\s+(?:but|pero|and then|y luego)\s+")
+# A question opening after a comma starts a new clause: "I want to die, can ketamine help?"
+# is read as its two halves too, not only whole.
+_QUESTION_OPENING = (
+    r"(?:can|could|does|do|is|are|will|would|should|how|what|when|where|why|who|which"
+    r"|puede|pueden|es|cómo|como|qué|que|cuánto|cuanto|cuándo|cuando|sirve|hay)"
+)
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?…])\s+|\s*[\n;]+\s*|\s+(?:but|pero|and then|y luego)\s+"
+    rf"|,\s+(?={_QUESTION_OPENING}\b)",
+    re.IGNORECASE,
+)
 WINDOW_WORDS, WINDOW_STEP = 14, 7
 SEGMENT_WEIGHT = 0.85
 

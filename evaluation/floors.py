@@ -186,6 +186,10 @@ NEGATION_NEARBY: Tuple[Case, ...] = tuple(
         "I don't know if I want to live anymore, does ketamine work fast?",
     )
 )
+DISGUISED_SPELLING: Tuple[Case, ...] = tuple(
+    Case(text, "a crisis typed in disguised spelling must get the crisis reply", label=CRISIS)
+    for text in ("honestly might just k!ll mys3lf this weekend", "i just wanna d1eee rn")
+)
 # Farewells and thanks look like the goodbyes in crisis messages; a visitor who says "thanks,
 # goodbye" must get a goodbye, not crisis resources.
 SMALL_TALK: Tuple[Case, ...] = tuple(
@@ -197,7 +201,8 @@ SMALL_TALK: Tuple[Case, ...] = tuple(
 )
 CRISIS_CASES: Tuple[Case, ...] = (
     *CRISIS_INSIDE_AN_FAQ_QUESTION, MEDICAL_EMERGENCY, SPANISH_CRISIS, LETHAL_AMOUNT,
-    PATIENT_SAFETY_QUESTION, IDIOM, *DENIED_OR_PAST_CRISIS, *NEGATION_NEARBY, *SMALL_TALK,
+    PATIENT_SAFETY_QUESTION, IDIOM, *DENIED_OR_PAST_CRISIS, *NEGATION_NEARBY,
+    *DISGUISED_SPELLING, *SMALL_TALK,
 )
 
 

@@ -43,6 +43,26 @@ def test_a_long_message_is_read_whole_then_sentence_by_sentence() -> None:
     assert "I have thought about ending it." in parts
 
 
+def test_a_question_after_a_comma_is_read_apart_from_what_comes_before() -> None:
+    text = "I want to commit suicide, can ketamine stop that in time?"
+    parts = segments(text)
+    assert parts[0] == text
+    assert "I want to commit suicide" in parts
+    assert "can ketamine stop that in time?" in parts
+
+
+def test_the_classifiers_retrain_when_their_training_code_changes(tmp_path: Path) -> None:
+    from clinic_nlp.intent_classifier import EmbeddingIntentClassifier
+    from clinic_nlp.stored import code_fingerprint
+
+    first, second = tmp_path / "a.py", tmp_path / "b.py"
+    first.write_text("SPLIT = ','\n")
+    second.write_text("SPLIT = ';'\n")
+    assert code_fingerprint(str(first)) != code_fingerprint(str(second))
+    for component in (EmbeddingIntentClassifier, SemanticCrisisDetector):
+        assert component.fingerprint_addon({})  # part of Rasa's cache key
+
+
 def test_a_long_message_without_full_stops_is_read_a_few_words_at_a_time() -> None:
     words = " ".join(f"word{i}" for i in range(40))
     parts = segments(words)

@@ -12,6 +12,8 @@ from clinic_nlp.crisis_rules import (
     CrisisPatternError,
     load_nlp,
     read_crisis_phrases,
+    read_spelling_variants,
+    spelled_out,
 )
 from clinic_nlp.pipeline import PIPELINE_DIR, ensure_pipeline
 
@@ -53,6 +55,32 @@ def test_a_gap_matches_a_few_words(matcher: CrisisMatcher) -> None:
 )
 def test_figures_of_speech_do_not_match(matcher: CrisisMatcher, text: str) -> None:
     assert matcher.first_match(text) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "plain"),
+    [("gonna k1ll myself", "gonna kill myself"), ("want to d!e", "want to die"),
+     ("su1c1de", "suicide"), ("i wanna dieee", "i wanna die")],
+)
+def test_disguised_and_drawn_out_letters_are_read_plainly(typed: str, plain: str) -> None:
+    assert spelled_out(typed) == plain
+
+
+@pytest.mark.parametrize(
+    "text", ["b4 the infusion", "my mp3 player", "covid19 shots", "a $500 fee", "hello!",
+             "open 24/7?"],
+)
+def test_numbers_and_punctuation_are_left_as_typed(text: str) -> None:
+    assert spelled_out(text) == text
+
+
+@pytest.mark.parametrize(
+    "text", ["gonna k1ll myself tonight", "i wanna dieee", "i want to commit sewer slide",
+             "self delete time"],
+)
+def test_disguised_crisis_phrases_match(nlp, text: str) -> None:
+    matcher = CrisisMatcher(nlp, read_crisis_phrases(), read_spelling_variants())
+    assert matcher.first_match(text) is not None
 
 
 def test_a_phrase_added_by_a_clinician_is_used(nlp, tmp_path: Path) -> None:
