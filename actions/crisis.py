@@ -46,7 +46,7 @@ class ActionCrisisContact(Action):
         if settings.is_open(now):
             text = words.clinic_line_open.format(phone=settings.phone)
         else:
-            reopens = settings.next_opening(now)
+            reopens = settings.next_opening(now, words)
             when = words.clinic_line_reopens.format(reopens=reopens) if reopens else ""
             text = words.clinic_line_closed.format(phone=settings.phone, when=when)
         dispatcher.utter_message(text=text, buttons=[phone_button(settings, words)])

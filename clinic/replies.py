@@ -75,7 +75,7 @@ def build_handoff(
     zone = moment.astimezone(settings.time_zone).tzname() or ""
     about = words.about.format(condition=condition) if condition else ""
     if not settings.is_open(moment):
-        reopens = settings.next_opening(moment)
+        reopens = settings.next_opening(moment, words)
         reopening = words.handoff_reopens.format(when=reopens, zone=zone) if reopens else ""
         text = words.handoff_closed.format(reopening=reopening, phone=settings.phone)
         buttons = [booking, phone]

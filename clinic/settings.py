@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from clinic.paths import CLINIC_SETTINGS_FILE
 from clinic.phone import is_phone_number
+from clinic.wording import ENGLISH_WORDING, Wording
 from clinic.yaml_file import read_yaml
 
 DEFAULT_SETTINGS_FILE = CLINIC_SETTINGS_FILE
@@ -71,16 +72,21 @@ class ClinicSettings:
         hours = self.opening_hours[WEEKDAYS[local.weekday()]]
         return hours is not None and hours[0] <= local.time() < hours[1]
 
-    def next_opening(self, moment: dt.datetime) -> Optional[str]:
-        """'today at 09:00', 'tomorrow at 09:00' or 'Monday at 09:00'; None if it never opens."""
+    def next_opening(
+        self, moment: dt.datetime, words: Wording = ENGLISH_WORDING
+    ) -> Optional[str]:
+        """When the phone line opens next; None if it never opens.
+
+        'today at 09:00', 'tomorrow at 09:00' or 'Monday at 09:00', in the language of `words`.
+        """
         local = moment.astimezone(self.time_zone)
         for days_ahead in range(0, 8):
             day = local + dt.timedelta(days=days_ahead)
             hours = self.opening_hours[WEEKDAYS[day.weekday()]]
             if hours is None or (days_ahead == 0 and local.time() >= hours[0]):
                 continue
-            when = {0: "today", 1: "tomorrow"}.get(days_ahead, WEEKDAYS[day.weekday()].title())
-            return f"{when} at {hours[0]:%H:%M}"
+            return words.day_at_time.format(
+                day=words.day_name(day.weekday(), days_ahead), time=f"{hours[0]:%H:%M}")
         return None
 
     def warnings(self) -> List[str]:

@@ -68,6 +68,17 @@ class Wording:
         "questions: for help now, use 988 or 911 above."
     )
     clinic_line_reopens: str = "; it opens again {reopens}"
+    # When the phone line opens next ({when} and {reopens} above): "tomorrow at 09:00".
+    today: str = "today"
+    tomorrow: str = "tomorrow"
+    weekdays: str = "Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday"
+    day_at_time: str = "{day} at {time}"
+
+    def day_name(self, weekday: int, days_ahead: int) -> str:
+        """'today', 'tomorrow' or the weekday's name (0: Monday), in this language."""
+        if days_ahead in (0, 1):
+            return (self.today, self.tomorrow)[days_ahead]
+        return [name.strip() for name in self.weekdays.split(",")][weekday]
 
 
 ENGLISH_WORDING = Wording()
@@ -104,6 +115,10 @@ def language_problems(raw: Any) -> List[str]:
             problems.append(
                 f"spanish: '{name}' must contain exactly "
                 f"{', '.join('{' + n + '}' for n in _names(english)) or 'no {names}'}")
+    weekdays = spanish.get("weekdays")
+    if isinstance(weekdays, str) and len([d for d in weekdays.split(",") if d.strip()]) != 7:
+        problems.append("spanish: 'weekdays' must name the seven days, Monday first, "
+                        "separated by commas")
     for name in spanish:
         if name not in FIELDS:
             problems.append(f"spanish: unknown text '{name}'")

@@ -134,6 +134,7 @@ def test_the_closed_line_is_said_in_spanish(settings: ClinicSettings) -> None:
     tracker = make_tracker(intent="contact_human", slots={"language": "es"})
     [message] = run(ActionHandoff(settings, lambda: SATURDAY), tracker)
     assert message["text"].startswith("Nuestra línea telefónica está cerrada")
+    assert "el lunes a las 09:00" in message["text"] and "Monday" not in message["text"]
     assert "{" not in message["text"]
 
 
@@ -197,3 +198,10 @@ def test_a_spanish_text_that_lost_its_placeholder_is_a_problem() -> None:
     raw["spanish"]["team_can_answer"] = "El equipo de la clínica puede responderte eso."
     assert language_problems(raw) == [
         "spanish: 'team_can_answer' must contain exactly {phone}"]
+
+
+def test_the_spanish_weekdays_must_be_seven() -> None:
+    raw = yaml.safe_load((DOMAIN_FILE.parent / "settings" / "languages.yml").read_text())
+    raw["spanish"]["weekdays"] = "el lunes, el martes"
+    assert language_problems(raw) == [
+        "spanish: 'weekdays' must name the seven days, Monday first, separated by commas"]
