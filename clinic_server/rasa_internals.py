@@ -14,7 +14,8 @@ contract test per item, checking the private thing still exists with the shape u
    and its pragmas.
 3. `SQLTrackerStore._additional_events(session, tracker)` and the `SQLTrackerStore.SQLEvent`
    row, which `clinic_server.tracker_store.MaskingSQLTrackerStore.save` writes as Rasa's own
-   `save` does (`unsaved_events`, `event_row`).
+   `save` does (`unsaved_events`, `event_values`); and which events `_event_query` reads as the
+   latest session, which the masking store's windowed `retrieve` reads the same way.
 4. `LockStore._acquire_lock(conversation_id, ticket, wait_time_in_seconds)`, which
    `LockStore.lock` awaits; `deploy.lock_store` overrides it through `TurnWaitingRedisLockStore`
    (its public `wait_for_turn`), finds tickets with `find_ticket` and renews them with
@@ -153,19 +154,22 @@ def unsaved_events(
     return events
 
 
-def event_row(
-    store: _tracker_store.SQLTrackerStore, sender_id: str, type_name: str, data: Dict[str, Any]
-) -> Any:
-    """The database row Rasa's `SQLTrackerStore.save` writes for an event whose dict is `data`."""
+def event_values(sender_id: str, type_name: str, data: Dict[str, Any]) -> Dict[str, Any]:
+    """The column values Rasa's `SQLTrackerStore.save` writes for an event whose dict is `data`.
+
+    Keys are the columns of `SQLTrackerStore.SQLEvent`'s table (an insert of these values writes
+    the same row as Rasa's `session.add(SQLEvent(...))`).
+    """
     intent = ((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY)
-    return store.SQLEvent(
-        sender_id=sender_id,
-        type_name=type_name,
-        timestamp=data.get("timestamp"),
-        intent_name=intent,
-        action_name=data.get("name"),
-        data=json.dumps(data),
-    )
+    return {
+        "sender_id": sender_id,
+        "type_name": type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": intent,
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
+
 
 
 # 4. The lock store's wait for a ticket's turn ------------------------------------------------

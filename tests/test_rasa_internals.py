@@ -131,13 +131,23 @@ def test_the_sql_tracker_store_saves_as_the_masking_store_does() -> None:
     assert {"stream_events", "session_scope", "_additional_events", "SQLEvent"} <= set(
         save.__code__.co_names
     )
-    row = rasa_internals.event_row(
-        SQLTrackerStore.__new__(SQLTrackerStore), "visitor", "user",
+    values = rasa_internals.event_values(
+        "visitor", "user",
         {"event": "user", "timestamp": 1.5, "parse_data": {"intent": {"name": "greet"}}},
     )
+    assert set(values) == columns - {"id"}
+    row = SQLTrackerStore.SQLEvent(**values)
     assert (row.sender_id, row.type_name, row.timestamp, row.intent_name, row.action_name) == (
         "visitor", "user", 1.5, "greet", None
     )
+    # A slot event's row names the slot in `action_name` (the windowed retrieve groups by it).
+    assert rasa_internals.event_values("v", "slot", {"event": "slot", "name": "crisis_mode"})[
+        "action_name"] == "crisis_mode"
+    # The latest session is what Rasa's _event_query selects: from the newest session_started
+    # (by timestamp) on; the masking store's windowed retrieve selects the same way.
+    query = _rasas_own(SQLTrackerStore, "_event_query")
+    assert _parameters(query) == ["self", "session", "sender_id", "fetch_events_from_all_sessions"]
+    assert {"SessionStarted", "timestamp", "session_start"} <= set(query.__code__.co_names)
 
 
 # ------------------------------------------- 4. LockStore._acquire_lock (deploy.lock_store)
