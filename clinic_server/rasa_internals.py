@@ -30,6 +30,11 @@ contract test per item, checking the private thing still exists with the shape u
    an id through `handle_in_conversation_lock`, which looks up the id's stored replies inside
    the conversation's lock before running the turn.
 
+8. `Event.resolve_by_type(type_name, default)`, which reads an event's class from its type name
+   by walking every subclass of `Event` (recursively, with `inspect.isabstract` on each) for every
+   event read: from the tracker store, and from the action server's replies.
+   `clinic_speedups` memoises it (`replace_event_type_lookup`).
+
 On a Rasa upgrade: read the new Rasa source of each item above, run
 `pytest tests/test_rasa_internals.py tests/test_speedups.py tests/test_privacy.py`, adapt what
 changed here (and only here), then set `RASA_VERSION`. Imports no project package, so
@@ -54,6 +59,7 @@ RECHECK_ON_UPGRADE = (
     "the loggers of rasa.core.processor and rasa.core.actions.action",
     "rasa.__main__.main",
     "app.ctx.agent and Agent.handle_message (lock_store, processor)",
+    "Event.resolve_by_type",
 )
 
 
@@ -89,6 +95,7 @@ from rasa.shared.constants import DOCS_BASE_URL  # noqa: E402
 from rasa.shared.core.events import Event  # noqa: E402
 from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 from rasa.shared.nlu.constants import INTENT_NAME_KEY  # noqa: E402
+from rasa.shared.utils.common import all_subclasses  # noqa: E402
 
 Restore = Callable[[], None]
 
@@ -152,6 +159,11 @@ def unsaved_events(
     """The events of `tracker` not yet in `store`'s database (as Rasa's `save` finds them)."""
     events: Iterable[Event] = store._additional_events(session, tracker)
     return events
+
+
+def events_table(store: _tracker_store.SQLTrackerStore) -> Any:
+    """The table (`sqlalchemy.Table`) of `store`'s events, one row per event (`SQLEvent`)."""
+    return store.SQLEvent.__table__
 
 
 def event_values(sender_id: str, type_name: str, data: Dict[str, Any]) -> Dict[str, Any]:
@@ -259,3 +271,25 @@ async def handle_in_conversation_lock(
             return found
         await agent.processor.handle_message(message)
     return None
+
+
+# 8. An event's class from its type name ---------------------------------------------------
+
+EventTypeLookup = Callable[[str, Optional[type]], Optional[type]]
+
+
+def event_classes() -> Iterable[type]:
+    """Every subclass of `Event`, in the order `Event.resolve_by_type` tries them."""
+    classes: Iterable[type] = all_subclasses(Event)
+    return classes
+
+
+def replace_event_type_lookup(wrap: Callable[[EventTypeLookup], EventTypeLookup]) -> Restore:
+    """Make `wrap(original)` Rasa's `Event.resolve_by_type`; returns an undo."""
+    original = Event.__dict__["resolve_by_type"]
+    Event.resolve_by_type = staticmethod(wrap(original.__func__))
+
+    def restore() -> None:
+        Event.resolve_by_type = original
+
+    return restore

@@ -66,7 +66,7 @@ from clinic.message_ids import (
 )
 from clinic.message_ids import TIMESTAMP_COLUMN as ANSWERED_AT_COLUMN
 from clinic_server.masking import mask_event, replace_found, sensitive_in_user_events
-from clinic_server.rasa_internals import event_values, unsaved_events
+from clinic_server.rasa_internals import event_values, events_table, unsaved_events
 
 # The clicks on the ways to the clinic (clinic/link_clicks.py; staff_tools.tracker_db reads
 # them): when, to the minute (Unix seconds), and which link.
@@ -158,7 +158,8 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         self.recent_turns = int(recent_turns or 0)
         if self.recent_turns < 0:
             raise ValueError("recent_turns must be 0 (the whole session) or more")
-        self._window = _WindowQueries(self.SQLEvent.__table__)
+        self._events = events_table(self)
+        self._window = _WindowQueries(self._events)
         _current = weakref.ref(self)
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
@@ -272,7 +273,7 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
                                  mask_event(event.as_dict(), found))
                     for event in new_events]
             if rows:
-                session.execute(self.SQLEvent.__table__.insert(), rows)
+                session.execute(self._events.insert(), rows)
             if turn is not None:
                 # With the events, in one transaction: both are stored or neither.
                 replies = replace_found(list(turn.replies), found)

@@ -254,3 +254,37 @@ def test_the_channels_hand_messages_to_the_agent_which_runs_them_in_the_conversa
     assert asyncio.run(run(None)) is None and handled == ["hi"]
     assert asyncio.run(run(["stored"])) == ["stored"] and handled == ["hi"]
     assert holding == [True, True, True]  # the look-up and the turn, inside the lock
+
+
+# --------------------------------------------- 8. Event.resolve_by_type (clinic_speedups)
+
+
+def test_an_events_class_is_the_first_subclass_with_its_type_name() -> None:
+    from rasa.shared.core.events import ActionExecuted, Event, SlotSet
+
+    resolve = Event.__dict__["resolve_by_type"]
+    assert isinstance(resolve, staticmethod)
+    assert _parameters(resolve.__func__) == ["type_name", "default"]
+    assert {"all_subclasses"} <= set(resolve.__func__.__code__.co_names)
+    classes = list(rasa_internals.event_classes())
+    for type_name, cls in (("slot", SlotSet), ("action", ActionExecuted)):
+        assert Event.resolve_by_type(type_name) is cls
+        assert next(c for c in classes if c.type_name == type_name) is cls
+    assert Event.resolve_by_type("nonsense", SlotSet) is SlotSet
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("nonsense")
+    calls: List[str] = []
+
+    def wrap(original: Any) -> Any:
+        def counted(type_name: str, default: Any = None) -> Any:
+            calls.append(type_name)
+            return original(type_name, default)
+        return counted
+
+    restore = rasa_internals.replace_event_type_lookup(wrap)
+    try:
+        assert Event.from_parameters({"event": "slot", "name": "x", "value": 1}) == SlotSet("x", 1)
+        assert calls == ["slot"]
+    finally:
+        restore()
+    assert Event.__dict__["resolve_by_type"] is resolve

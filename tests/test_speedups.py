@@ -77,11 +77,33 @@ def test_the_sqlite_tracker_store_writes_ahead_and_keeps_conversations(tmp_path:
 
 def test_uninstall_puts_rasas_own_functions_back() -> None:
     import rasa.core.tracker_store as tracker_store
+    from rasa.shared.core.events import Event
 
     uninstall()
     assert RemoteAction._validate_action_result.__module__ == "rasa.core.actions.action"
     assert tracker_store.create_engine_kwargs("sqlite:///x.db") == {}
+    assert Event.resolve_by_type.__module__ == "rasa.shared.core.events"
     install()
+
+
+def test_events_are_read_as_rasa_reads_them() -> None:
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        BotUttered,
+        Event,
+        SessionStarted,
+        deserialise_events,
+    )
+
+    events = [ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet"}),
+              SlotSet("crisis_mode", True), BotUttered("hello"), SessionStarted()]
+    read = deserialise_events([event.as_dict() for event in events] * 2)
+    assert read == events * 2 and [type(e) for e in read] == [type(e) for e in events] * 2
+    assert Event.resolve_by_type("nonsense", SlotSet) is SlotSet
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("nonsense")
+    with pytest.raises(ValueError):  # asked again: still refused, not remembered as None
+        Event.resolve_by_type("nonsense")
 
 
 def test_the_sqlite_settings_apply_to_the_tracker_stores_engine_only(tmp_path: Path) -> None:
