@@ -18,6 +18,11 @@
   every event it reads (from the tracker store, from the action server's reply): the class found
   for each type name is remembered (the subclasses are all defined when Rasa is imported).
 
+- The model's graph runs without dask: for every parse and every prediction (three or four a
+  turn) Rasa's `DaskGraphRunner` built a dask graph, had dask order and run it, and formatted a
+  debug line with the whole graph schema's repr, which is thrown away at INFO. The same nodes
+  run one after another in the order of their needs (`SequentialGraphRunner`).
+
 Rasa's internals are reached only through `clinic_server.rasa_internals`, which checks the
 Rasa version.
 """
@@ -133,8 +138,10 @@ def install() -> None:
     if _installed is not None:
         return
     from clinic_server.rasa_internals import (
+        SequentialGraphRunner,
         replace_action_result_validation,
         replace_event_type_lookup,
+        replace_predict_graph_runner,
         wrap_tracker_store_engine_kwargs,
     )
 
@@ -142,6 +149,7 @@ def install() -> None:
         replace_action_result_validation(validate_action_reply),
         wrap_tracker_store_engine_kwargs(_sqlite_tracker_engine),
         replace_event_type_lookup(_memoised_event_lookup),
+        replace_predict_graph_runner(SequentialGraphRunner),
     ]
     logger.debug("clinic_speedups installed")
 

@@ -288,3 +288,30 @@ def test_an_events_class_is_the_first_subclass_with_its_type_name() -> None:
     finally:
         restore()
     assert Event.__dict__["resolve_by_type"] is resolve
+
+
+# ---------------------------------- 9. the graph runner of a served model (clinic_speedups)
+
+
+def test_the_processor_loads_models_with_the_module_level_dask_graph_runner() -> None:
+    from rasa.engine.graph import GraphNode
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    assert processor_module.DaskGraphRunner is DaskGraphRunner or issubclass(
+        processor_module.DaskGraphRunner, DaskGraphRunner)
+    loads = [name for name, value in vars(processor_module.MessageProcessor).items()
+             if "DaskGraphRunner" in getattr(
+                 getattr(getattr(value, "__func__", value), "__code__", None), "co_names", ())]
+    assert loads  # a method that names the module's DaskGraphRunner when it loads a model
+    init = DaskGraphRunner.__init__.__code__.co_names
+    assert {"_graph_schema", "_instantiated_nodes"} <= set(init)
+    run = _rasas_own(DaskGraphRunner, "run")
+    assert {"minimal_graph_schema", "_build_dask_graph", "_add_inputs_to_graph"} <= set(
+        run.__code__.co_names)
+    assert _parameters(run) == ["self", "inputs", "targets"]
+    assert _parameters(GraphNode.__call__) == ["self", "inputs_from_previous_nodes"]
+    restore = rasa_internals.replace_predict_graph_runner(rasa_internals.SequentialGraphRunner)
+    try:
+        assert processor_module.DaskGraphRunner is rasa_internals.SequentialGraphRunner
+    finally:
+        restore()
