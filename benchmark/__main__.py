@@ -88,8 +88,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error("--seconds must be more than 0")
     if args.turns < 1 or args.long_turns < 0 or args.long_repeats < 1:
         parser.error("--turns and --long-repeats must be 1 or more, --long-turns 0 or more")
-    if 0 < args.long_turns < 10:
-        parser.error("--long-turns must be 0 or at least 10")
+    if args.long_turns % 10 or args.long_turns == 10:
+        parser.error("--long-turns must be 0 or a multiple of 10 from 20 on")
     return args
 
 
@@ -201,6 +201,7 @@ def drive_named_bot(name: str, args: argparse.Namespace, log_dir: Path,
         result = drive_bot(bots.ours(args.workers, redis.port, conversations), args, log_dir)
         result["description"] += (f" {args.workers} Sanic workers, Redis lock store "
                                   "(a throw-away redis-server on loopback).")
+        result["rasa_processes"] = args.workers
         return result
     finally:
         redis.stop()

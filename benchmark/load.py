@@ -159,8 +159,9 @@ def long_conversations(base_url: str, messages: Sequence[str], repeats: int = 3,
     """One visitor holds `repeats` conversations of `messages`, one after another.
 
     Each turn's latency is the median over the repeats of that turn (a failed turn counts as
-    missing). Reported: every turn's median (ms), turn 5 and turn 100 (the median of turns
-    3-7 and of the last five, so that one slow sample does not decide), and their ratio.
+    missing). Reported: every turn's median (ms); "turn 5", the median of turns 2-10, and "turn
+    100", the median of the last nine turns (the same messages: see
+    `Conversations.long_conversation`; the first turn also starts the session), and their ratio.
     """
     runs = [asyncio.run(_one_long_conversation(base_url, messages,
                                                f"{tag}-{n}-{uuid.uuid4().hex[:8]}", timeout))
@@ -175,8 +176,8 @@ def long_conversations(base_url: str, messages: Sequence[str], repeats: int = 3,
         return values[len(values) // 2] if values else None
 
     turns = len(messages)
-    early = around(3, min(7, turns))
-    late = around(max(1, turns - 4), turns)
+    early = around(2, min(10, turns))
+    late = around(max(1, turns - 8), turns)
     return {
         "turns": turns, "repeats": repeats,
         "errors": sum(1 for run in runs for value in run if value is None),

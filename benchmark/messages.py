@@ -27,6 +27,7 @@ HELDOUT_DIR = PROJECT_DIR / "tests" / "heldout"
 NLU_DIR = PROJECT_DIR / "data" / "nlu"
 TURNS_PER_CONVERSATION = 8  # about what a visitor with a few questions sends
 LONG_CONVERSATION_TURNS = 100
+LONG_CYCLE = 10  # the long conversation repeats this many messages
 
 # "[OCD](condition)" or '[OCD]{"entity": "condition"}' -> "OCD"
 _ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
@@ -85,5 +86,12 @@ class Conversations:
         return [rng.choice(self.pool) for _ in range(turns or self.turns)]
 
     def long_conversation(self, turns: int = LONG_CONVERSATION_TURNS) -> List[str]:
-        """One long conversation (the long-conversation run's), the same for every bot."""
-        return self.conversation(-1, 0, turns)
+        """One long conversation (the long-conversation run's), the same for every bot.
+
+        Ten messages drawn from the pool, said again and again: turns 2-10 and the last nine
+        turns are the same messages (when `turns` is a multiple of ten), so comparing them
+        measures the conversation's length, not which messages fell there (a long message
+        costs the NLU several times a short one).
+        """
+        cycle = self.conversation(-1, 0, LONG_CYCLE)
+        return [cycle[turn % LONG_CYCLE] for turn in range(turns)]

@@ -155,10 +155,11 @@ def _long_section(results: Dict[str, Any]) -> List[str]:
     if not rows:
         return []
     lines = ["", "## A turn's cost as the conversation grows", "",
-             "One visitor holds one long conversation (the same messages for both bots), "
+             "One visitor holds one long conversation (the same messages for both bots: ten "
+             "messages from the pool, said again and again), "
              f"{rows[0][1]['repeats']} times; each turn's latency is the median over those "
-             "conversations, and turn 5 and the last turn are the medians of turns 3-7 and of "
-             "the last five.", "",
+             "conversations. Turn 5 is the median of turns 2-10, the last turn the median of the "
+             "last nine (the same nine messages).", "",
              "| bot | turns | turn 5 ms | last turn ms | growth | errors |",
              "|---|---:|---:|---:|---:|---:|"]
     lines += [f"| {name} | {long['turns']} | {_fmt(long['early_ms'])} | {_fmt(long['late_ms'])} |"

@@ -145,15 +145,16 @@ def test_conversations_are_drawn_from_the_pool_repeatably() -> None:
     first = conversations.conversation(0, 0)
     assert len(first) == 8 and first == Conversations(conversations.pool, 8, 3).conversation(0, 0)
     assert first != conversations.conversation(1, 0) != conversations.conversation(0, 1)
-    assert len(conversations.long_conversation(100)) == 100
+    long = conversations.long_conversation(100)
+    assert len(long) == 100 and long[1:10] == long[-9:] and len(set(long)) > 5
 
 
 def test_pool_conversations_drive_the_load_and_the_long_run(fake_bot: str) -> None:
     conversations = Conversations([f"message {n}" for n in range(100)], turns=4)
     result = run_load(fake_bot, conversations, visitors=2, seconds=0.5)
     assert result.turns > 0 and result.errors == 0
-    long = long_conversations(fake_bot, conversations.long_conversation(12), repeats=2)
-    assert long["turns"] == 12 and long["errors"] == 0 and len(long["per_turn_ms"]) == 12
+    long = long_conversations(fake_bot, conversations.long_conversation(20), repeats=2)
+    assert long["turns"] == 20 and long["errors"] == 0 and len(long["per_turn_ms"]) == 20
     assert long["early_ms"] is not None and long["growth"] is not None
     senders = {body["sender"] for body in FakeBot.received if body["sender"].startswith("long")}
     assert len(senders) == 2
@@ -185,7 +186,8 @@ def test_one_example_is_added_to_a_copy_of_the_training_data(tmp_path: Path) -> 
 
 
 def test_bad_options_get_a_one_line_message(capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in (["--visitors", "ten"], ["--bots", "mine"], ["--seconds", "0"]):
+    for argv in (["--visitors", "ten"], ["--bots", "mine"], ["--seconds", "0"],
+                 ["--long-turns", "15"]):
         with pytest.raises(SystemExit):
             parse_args(argv)
         assert "error:" in capsys.readouterr().err
