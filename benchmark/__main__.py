@@ -63,8 +63,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--long-turns", type=int, default=LONG_CONVERSATION_TURNS,
                         help="turns of the long-conversation run, one visitor (default "
                              f"{LONG_CONVERSATION_TURNS}; 0: no such run)")
-    parser.add_argument("--long-repeats", type=int, default=2,
-                        help="how many times the long conversation is held (default 2)")
+    parser.add_argument("--long-repeats", type=int, default=3,
+                        help="how many times the long conversation is held (default 3)")
     parser.add_argument("--seed", type=int, default=16,
                         help="seed of the conversations drawn from the message pool")
     parser.add_argument("--profile-seconds", type=int, default=15,

@@ -163,6 +163,11 @@ def long_conversations(base_url: str, messages: Sequence[str], repeats: int = 3,
     100", the median of the last nine turns (the same messages: see
     `Conversations.long_conversation`; the first turn also starts the session), and their ratio.
     """
+    # Each distinct message said once first, in a conversation not measured: the first time a
+    # server meets a message of a new length, TensorFlow may trace a graph for it, and that
+    # would make the early turns look slow.
+    asyncio.run(_one_long_conversation(base_url, list(dict.fromkeys(messages)),
+                                       f"{tag}-warmup-{uuid.uuid4().hex[:8]}", timeout))
     runs = [asyncio.run(_one_long_conversation(base_url, messages,
                                                f"{tag}-{n}-{uuid.uuid4().hex[:8]}", timeout))
             for n in range(repeats)]
