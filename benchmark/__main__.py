@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from benchmark import bots, profile, report
-from benchmark.load import run_load
+from benchmark.load import long_conversations, run_load
+from benchmark.messages import (
+    LONG_CONVERSATION_TURNS,
+    TURNS_PER_CONVERSATION,
+    Conversations,
+    message_pool,
+)
 from benchmark.reference import build_reference, reference_model
 from benchmark.servers import PROJECT_DIR, VENV_BIN, BotSpec, RedisServer, RunningBot
 from benchmark.training import measure_training_if_changed
@@ -22,9 +28,11 @@ from benchmark.training import measure_training_if_changed
 TRAINING_RECORD = PROJECT_DIR / "build" / "benchmark" / "training.json"
 
 DESCRIPTIONS = {
-    "ours": "action server (`rasa run actions`) + `rasa run` with endpoints.yml, credentials.yml, "
-            "the HTTP API behind a token and CORS, as scripts/run.sh starts them; SQLite tracker "
-            "store in a temp dir; every FAQ answer and handoff calls the action server.",
+    "ours": "action server (`rasa run actions`) + `python -m clinic_speedups run` with "
+            "endpoints.yml, credentials.yml, the HTTP API behind a token and CORS, as "
+            "scripts/run.sh starts them; SQLite tracker store in a temp dir; the chat webhook's "
+            "rate limits off (every visitor is 127.0.0.1, and the long run sends 100 messages "
+            "from one sender in seconds).",
     "reference": "`rasa init --no-prompt` bot in build/reference (default pipeline with "
                  "DIET, ResponseSelector, TEDPolicy, MemoizationPolicy, RulePolicy); its own "
                  "action server (the stock bot has no custom actions, so turns never call it) + "
@@ -49,6 +57,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--retrain", action="store_true",
                         help="measure training time again even if config, domain and data are "
                              "unchanged since the last measurement (about 12 minutes)")
+    parser.add_argument("--turns", type=int, default=TURNS_PER_CONVERSATION,
+                        help="messages per conversation in the load levels (default "
+                             f"{TURNS_PER_CONVERSATION})")
+    parser.add_argument("--long-turns", type=int, default=LONG_CONVERSATION_TURNS,
+                        help="turns of the long-conversation run, one visitor (default "
+                             f"{LONG_CONVERSATION_TURNS}; 0: no such run)")
+    parser.add_argument("--long-repeats", type=int, default=3,
+                        help="how many times the long conversation is held (default 3)")
+    parser.add_argument("--seed", type=int, default=16,
+                        help="seed of the conversations drawn from the message pool")
     parser.add_argument("--profile-seconds", type=int, default=15,
                         help="py-spy our Rasa server for this long at 10 visitors (0: no)")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "reports" / "benchmark",
@@ -68,6 +86,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error("--workers must be 1 or more")
     if args.seconds <= 0:
         parser.error("--seconds must be more than 0")
+    if args.turns < 1 or args.long_turns < 0 or args.long_repeats < 1:
+        parser.error("--turns and --long-repeats must be 1 or more, --long-turns 0 or more")
+    if args.long_turns % 10 or args.long_turns == 10:
+        parser.error("--long-turns must be 0 or a multiple of 10 from 20 on")
     return args
 
 
@@ -99,7 +121,9 @@ def drive_bot(spec: BotSpec, args: argparse.Namespace, log_dir: Path) -> Dict[st
         result["memory_idle"] = bot.memory_mb()
         print(f"[{spec.name}] answering after {result['cold_start_seconds']} s; warming up ...",
               flush=True)
-        run_load(bot.url, spec.conversations, 2, 3, tag=f"warmup-{spec.name}")
+        # Other conversations than the measured ones (another seed): nothing measured was seen.
+        warmup = Conversations(spec.conversations.pool, args.turns, args.seed + 1)
+        run_load(bot.url, warmup, 2, 3, tag=f"warmup-{spec.name}")
         for visitors in args.visitor_levels:
             level = run_load(bot.url, spec.conversations, visitors, args.seconds,
                              tag=f"{spec.name}-{visitors}")
@@ -107,6 +131,15 @@ def drive_bot(spec: BotSpec, args: argparse.Namespace, log_dir: Path) -> Dict[st
             print(f"[{spec.name}] {visitors} visitors: {level.turns_per_second} turns/s, "
                   f"p50 {level.p50_ms} ms, p95 {level.p95_ms} ms, p99 {level.p99_ms} ms, "
                   f"{level.errors} errors", flush=True)
+        if args.long_turns:
+            print(f"[{spec.name}] one visitor, {args.long_repeats} conversations of "
+                  f"{args.long_turns} turns ...", flush=True)
+            result["long_conversation"] = long = long_conversations(
+                bot.url, spec.conversations.long_conversation(args.long_turns),
+                repeats=args.long_repeats, tag=f"long-{spec.name}")
+            print(f"[{spec.name}] turn 5: {long['early_ms']} ms, turn {long['late_turn']}: "
+                  f"{long['late_ms']} ms ({long['growth']}x), {long['errors']} errors",
+                  flush=True)
         result["memory_after"] = bot.memory_mb()
         if spec.name == "ours" and args.profile_seconds > 0:
             result["profile"] = profile_under_load(bot, spec, args.profile_seconds, log_dir)
@@ -153,20 +186,22 @@ def warm_disk_cache() -> None:
                    cwd=PROJECT_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def drive_named_bot(name: str, args: argparse.Namespace, log_dir: Path) -> Dict[str, Any]:
+def drive_named_bot(name: str, args: argparse.Namespace, log_dir: Path,
+                    conversations: Conversations) -> Dict[str, Any]:
     """Drive the reference, or ours (with a throw-away Redis lock store for several workers)."""
     if name == "reference":
         model = reference_model()
         if model is None:
             raise FileNotFoundError("the reference bot has no model: delete build/reference")
-        return drive_bot(bots.reference(model), args, log_dir)
+        return drive_bot(bots.reference(model, conversations), args, log_dir)
     if args.workers == 1:
-        return drive_bot(bots.ours(), args, log_dir)
+        return drive_bot(bots.ours(conversations=conversations), args, log_dir)
     redis = RedisServer()
     try:
-        result = drive_bot(bots.ours(args.workers, redis.port), args, log_dir)
+        result = drive_bot(bots.ours(args.workers, redis.port, conversations), args, log_dir)
         result["description"] += (f" {args.workers} Sanic workers, Redis lock store "
                                   "(a throw-away redis-server on loopback).")
+        result["rasa_processes"] = args.workers
         return result
     finally:
         redis.stop()
@@ -176,10 +211,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Run the whole benchmark; 0 when every bot answered, 1 on a clear failure."""
     args = parse_args(argv)
     started = time.monotonic()
+    pool = message_pool()
+    conversations = Conversations(pool, args.turns, args.seed)
     results: Dict[str, Any] = {
         "started_at": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "machine": machine(),
         "settings": {"visitors": args.visitor_levels, "seconds_per_level": args.seconds,
-                     "our_sanic_workers": args.workers},
+                     "our_sanic_workers": args.workers, "turns_per_conversation": args.turns,
+                     "message_pool": len(pool), "seed": args.seed,
+                     "long_turns": args.long_turns, "long_repeats": args.long_repeats},
         "bots": {},
     }
     log_dir = args.out / "logs"
@@ -193,7 +232,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 results["training"] = {"error": str(error).splitlines()[-1][:300]}
         warm_disk_cache()
         for name in args.bot_names:
-            bot_result = drive_named_bot(name, args, log_dir)
+            bot_result = drive_named_bot(name, args, log_dir, conversations)
             if "profile" in bot_result:
                 results["profile"] = bot_result.pop("profile")
             results["bots"][name] = bot_result

@@ -7,22 +7,12 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-from benchmark.reference import REFERENCE_CONVERSATIONS, REFERENCE_DIR
+from benchmark.messages import Conversations
+from benchmark.reference import REFERENCE_DIR
 from benchmark.servers import PROJECT_DIR, BotSpec
 from clinic import launcher
 
 OUR_MODEL = PROJECT_DIR / "models" / "clinic.tar.gz"
-
-# Multi-turn conversations as visitors hold them (from tests/test_stories.yml): FAQ questions
-# (each answer runs action_faq_follow_up on the action server), bookings and requests for a
-# person (action_handoff), greetings, thanks and goodbyes.
-OUR_CONVERSATIONS = [
-    ["hi there", "is it FDA approved?", "yes please"],
-    ["what is it?", "does it help with PTSD?", "ok, how do I book?"],
-    ["how fast does ketamine work", "no thanks", "thank you", "bye"],
-    ["are you a bot?", "i want to talk to a real person"],
-    ["how much does an infusion cost", "I'd like to book"],
-]
 
 
 def widget_origins() -> list:
@@ -40,7 +30,8 @@ def endpoints_with_redis_lock_store(directory: Path, redis_port: int) -> Path:
     return endpoints
 
 
-def ours(workers: int = 1, redis_port: Optional[int] = None) -> BotSpec:
+def ours(workers: int = 1, redis_port: Optional[int] = None,
+         conversations: Optional[Conversations] = None) -> BotSpec:
     """Our assistant, started the way scripts/run.sh starts it (SQLite tracker store in tmp).
 
     With workers > 1, Rasa runs that many Sanic worker processes, which it allows only with a
@@ -50,7 +41,9 @@ def ours(workers: int = 1, redis_port: Optional[int] = None) -> BotSpec:
         raise FileNotFoundError(f"no trained model at {OUR_MODEL}: run `make train` first")
     origins = widget_origins()
     endpoints = "endpoints.yml"
-    env = {"CHAT_RATE_LIMIT_PER_IP": "0"}
+    # Every virtual visitor comes from 127.0.0.1: a per-IP limit would measure the limit; and
+    # the long-conversation run sends 100 messages from one sender in a few seconds.
+    env = {"CHAT_RATE_LIMIT_PER_IP": "0", "CHAT_RATE_LIMIT_PER_SENDER": "0"}
     if workers > 1:
         if redis_port is None:
             raise ValueError("several workers need a Redis lock store (redis_port)")
@@ -61,27 +54,25 @@ def ours(workers: int = 1, redis_port: Optional[int] = None) -> BotSpec:
         name="ours",
         cwd=PROJECT_DIR,
         model=OUR_MODEL,
-        conversations=OUR_CONVERSATIONS,
+        conversations=conversations if conversations is not None else [],
         first_message="I'd like to book",  # answered by action_handoff: needs the action server
         endpoints=endpoints,
         credentials="credentials.yml",
         rasa_args=["--enable-api", "--auth-token", secrets.token_urlsafe(16),
                    *(["--cors", *origins] if origins else [])],
         uses_tracker_db=True,
-        # Every virtual visitor comes from 127.0.0.1: a per-IP limit would measure the limit.
-        # The per-sender limit stays on (each conversation has its own sender id).
         env=env,
         server_command=launcher.SPEEDUPS_SERVER,
     )
 
 
-def reference(model: Path) -> BotSpec:
+def reference(model: Path, conversations: Conversations) -> BotSpec:
     """The stock bot: its own (empty) action server, default in-memory tracker store."""
     return BotSpec(
         name="reference",
         cwd=REFERENCE_DIR,
         model=model,
-        conversations=REFERENCE_CONVERSATIONS,
+        conversations=conversations,
         first_message="hi",
         endpoints="endpoints.yml",
         credentials="credentials.yml",

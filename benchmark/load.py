@@ -7,9 +7,15 @@ import math
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import aiohttp
+
+from benchmark.messages import Conversations
+
+# Scripts played in turn by the visitors (visitor i's n-th conversation is script i+n), or
+# conversations drawn from a message pool.
+Scripts = Union[Sequence[Sequence[str]], Conversations]
 
 
 @dataclass
@@ -64,26 +70,40 @@ def summarise(visitors: int, seconds: float, latencies_s: List[float], errors: i
     )
 
 
+def script_picker(conversations: Scripts) -> Callable[[int, int], Sequence[str]]:
+    """script(visitor, number): the messages of that visitor's number-th conversation."""
+    if isinstance(conversations, Conversations):
+        return conversations.conversation
+    scripts = list(conversations)
+    return lambda index, number: scripts[(index + number) % len(scripts)]
+
+
+async def _turn(session: aiohttp.ClientSession, url: str, sender: str,
+                text: str) -> tuple:
+    """One message and its answer: (ok, replies, seconds)."""
+    started = time.monotonic()
+    try:
+        async with session.post(url, json={"sender": sender, "message": text}) as reply:
+            body = await reply.json(content_type=None) if reply.status == 200 else None
+            ok = reply.status == 200 and isinstance(body, list)
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+        ok, body = False, None
+    return ok, body, time.monotonic() - started
+
+
 async def _visitor(session: aiohttp.ClientSession, url: str, index: int,
-                   conversations: Sequence[Sequence[str]], deadline: float, tag: str,
+                   script: Callable[[int, int], Sequence[str]], deadline: float, tag: str,
                    latencies: List[float], counters: Dict[str, int]) -> None:
     """One visitor: conversations one after another, each with a new sender id."""
     number = 0
     while time.monotonic() < deadline:
-        script = conversations[(index + number) % len(conversations)]
+        messages = script(index, number)
         sender = f"{tag}-{index}-{number}-{uuid.uuid4().hex[:8]}"
         number += 1
-        for text in script:
+        for text in messages:
             if time.monotonic() >= deadline:
                 return
-            started = time.monotonic()
-            try:
-                async with session.post(url, json={"sender": sender, "message": text}) as reply:
-                    body = await reply.json(content_type=None) if reply.status == 200 else None
-                    ok = reply.status == 200 and isinstance(body, list)
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
-                ok, body = False, None
-            elapsed = time.monotonic() - started
+            ok, body, elapsed = await _turn(session, url, sender, text)
             if not ok:
                 counters["errors"] += 1
                 break  # the conversation cannot go on sensibly; start a new one
@@ -92,7 +112,7 @@ async def _visitor(session: aiohttp.ClientSession, url: str, index: int,
                 counters["empty_replies"] += 1
 
 
-async def drive(base_url: str, conversations: Sequence[Sequence[str]], visitors: int,
+async def drive(base_url: str, conversations: Scripts, visitors: int,
                 seconds: float, tag: str = "bench", timeout: float = 30) -> LoadResult:
     """`visitors` concurrent visitors talk to base_url's REST channel for `seconds`.
 
@@ -109,14 +129,64 @@ async def drive(base_url: str, conversations: Sequence[Sequence[str]], visitors:
         started = time.monotonic()
         deadline = started + seconds
         await asyncio.gather(*(
-            _visitor(session, url, index, conversations, deadline, tag, latencies, counters)
+            _visitor(session, url, index, script_picker(conversations), deadline, tag,
+                     latencies, counters)
             for index in range(visitors)
         ))
         elapsed = time.monotonic() - started
     return summarise(visitors, elapsed, latencies, counters["errors"], counters["empty_replies"])
 
 
-def run_load(base_url: str, conversations: Sequence[Sequence[str]], visitors: int,
+def run_load(base_url: str, conversations: Scripts, visitors: int,
              seconds: float, tag: str = "bench") -> LoadResult:
     """Blocking wrapper around `drive`."""
     return asyncio.run(drive(base_url, conversations, visitors, seconds, tag))
+
+
+async def _one_long_conversation(base_url: str, messages: Sequence[str], sender: str,
+                                 timeout: float) -> List[Optional[float]]:
+    url = base_url.rstrip("/") + "/webhooks/rest/webhook"
+    seconds: List[Optional[float]] = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
+        for text in messages:
+            ok, _, elapsed = await _turn(session, url, sender, text)
+            seconds.append(elapsed if ok else None)
+    return seconds
+
+
+def long_conversations(base_url: str, messages: Sequence[str], repeats: int = 3,
+                       tag: str = "long", timeout: float = 30) -> Dict[str, Any]:
+    """One visitor holds `repeats` conversations of `messages`, one after another.
+
+    Each turn's latency is the median over the repeats of that turn (a failed turn counts as
+    missing). Reported: every turn's median (ms); "turn 5", the median of turns 2-10, and "turn
+    100", the median of the last nine turns (the same messages: see
+    `Conversations.long_conversation`; the first turn also starts the session), and their ratio.
+    """
+    # Each distinct message said once first, in a conversation not measured: the first time a
+    # server meets a message of a new length, TensorFlow may trace a graph for it, and that
+    # would make the early turns look slow.
+    asyncio.run(_one_long_conversation(base_url, list(dict.fromkeys(messages)),
+                                       f"{tag}-warmup-{uuid.uuid4().hex[:8]}", timeout))
+    runs = [asyncio.run(_one_long_conversation(base_url, messages,
+                                               f"{tag}-{n}-{uuid.uuid4().hex[:8]}", timeout))
+            for n in range(repeats)]
+    per_turn: List[Optional[float]] = []
+    for turn in range(len(messages)):
+        values = sorted(value for run in runs if (value := run[turn]) is not None)
+        per_turn.append(round(values[len(values) // 2] * 1000, 1) if values else None)
+
+    def around(first: int, last: int) -> Optional[float]:
+        values = sorted(v for v in per_turn[first - 1:last] if v is not None)
+        return values[len(values) // 2] if values else None
+
+    turns = len(messages)
+    early = around(2, min(10, turns))
+    late = around(max(1, turns - 8), turns)
+    return {
+        "turns": turns, "repeats": repeats,
+        "errors": sum(1 for run in runs for value in run if value is None),
+        "early_turn": 5, "early_ms": early, "late_turn": turns, "late_ms": late,
+        "growth": round(late / early, 2) if early and late else None,
+        "per_turn_ms": per_turn,
+    }

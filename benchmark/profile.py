@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from benchmark.servers import VENV_BIN
+from benchmark.servers import PROJECT_DIR, VENV_BIN
 
 # Stages of a turn, recognised by a frame on the sampled stack (first match wins, in order).
 # Deeply recursive stacks (jsonschema) can be cut short by py-spy: their root is then a
@@ -56,7 +56,8 @@ def record(pid: int, seconds: int, output: Path, rate: int = 100) -> None:
 def _frame_name(frame: str) -> str:
     """'function (path/to/site-packages/pkg/file.py:12)' -> 'function (pkg/file.py)'."""
     frame = re.sub(r":\d+\)$", ")", frame.strip())
-    return re.sub(r"\(.*?site-packages/", "(", re.sub(r"\(/work/main/", "(", frame))
+    frame = frame.replace(f"({PROJECT_DIR}/", "(")
+    return re.sub(r"\(.*?site-packages/", "(", frame)
 
 
 def parse_collapsed(text: str) -> Tuple[Counter, Counter, Counter, int]:

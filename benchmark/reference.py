@@ -15,15 +15,6 @@ REFERENCE_DIR = PROJECT_DIR / "build" / "reference"
 # Written next to the reference bot once it is trained: how long `rasa init` took.
 BUILD_RECORD = REFERENCE_DIR / "benchmark_build.json"
 
-# Multi-turn conversations from the stock bot's own stories (data/stories.yml of `rasa init`).
-REFERENCE_CONVERSATIONS = [
-    ["hi", "I am great"],
-    ["hello", "I am sad", "yes"],
-    ["hey", "not good", "no"],
-    ["good morning", "are you a bot?", "bye"],
-]
-
-
 def reference_model() -> Optional[Path]:
     """The newest trained model of the reference bot, if there is one."""
     models = sorted((REFERENCE_DIR / "models").glob("*.tar.gz"))

@@ -14,7 +14,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Dict, Iterable, List, Optional, Sequence, Union
+from typing import IO, Any, Dict, Iterable, List, Optional, Sequence, Union
 
 from clinic import launcher
 from clinic.paths import PROJECT_DIR as PROJECT_DIR  # re-exported for the other modules
@@ -135,7 +135,8 @@ class BotSpec:
     name: str
     cwd: Path
     model: Path
-    conversations: List[List[str]]
+    # What the visitors say: a benchmark.messages.Conversations, or a list of scripts.
+    conversations: Any
     # A message whose answer needs the action server (for ours), to time the cold start.
     first_message: str
     endpoints: Optional[str] = None

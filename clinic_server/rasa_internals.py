@@ -14,7 +14,8 @@ contract test per item, checking the private thing still exists with the shape u
    and its pragmas.
 3. `SQLTrackerStore._additional_events(session, tracker)` and the `SQLTrackerStore.SQLEvent`
    row, which `clinic_server.tracker_store.MaskingSQLTrackerStore.save` writes as Rasa's own
-   `save` does (`unsaved_events`, `event_row`).
+   `save` does (`unsaved_events`, `event_values`); and which events `_event_query` reads as the
+   latest session, which the masking store's windowed `retrieve` reads the same way.
 4. `LockStore._acquire_lock(conversation_id, ticket, wait_time_in_seconds)`, which
    `LockStore.lock` awaits; `deploy.lock_store` overrides it through `TurnWaitingRedisLockStore`
    (its public `wait_for_turn`), finds tickets with `find_ticket` and renews them with
@@ -29,6 +30,18 @@ contract test per item, checking the private thing still exists with the shape u
    an id through `handle_in_conversation_lock`, which looks up the id's stored replies inside
    the conversation's lock before running the turn.
 
+8. `Event.resolve_by_type(type_name, default)`, which reads an event's class from its type name
+   by walking every subclass of `Event` (recursively, with `inspect.isabstract` on each) for every
+   event read: from the tracker store, and from the action server's replies.
+   `clinic_speedups` memoises it (`replace_event_type_lookup`).
+
+9. The graph runner the message processor loads a model with (`rasa.core.processor`'s
+   `DaskGraphRunner`, its `_graph_schema` and `_instantiated_nodes`, and how dask calls a
+   `GraphNode`: each node with its needs' outputs, `(name, value)` pairs, or the need's name
+   when nothing gives it). `SequentialGraphRunner` runs the same nodes one after another in
+   the order of their needs, without building a dask graph and its debug text (the schema's
+   whole repr) on every parse and every prediction (`replace_predict_graph_runner`).
+
 On a Rasa upgrade: read the new Rasa source of each item above, run
 `pytest tests/test_rasa_internals.py tests/test_speedups.py tests/test_privacy.py`, adapt what
 changed here (and only here), then set `RASA_VERSION`. Imports no project package, so
@@ -39,7 +52,18 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import AbstractSet, Any, Awaitable, Callable, Dict, Iterable, Optional, Tuple, TypeVar
+from typing import (
+    AbstractSet,
+    Any,
+    Awaitable,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Optional,
+    Tuple,
+    TypeVar,
+)
 
 import rasa
 
@@ -53,6 +77,8 @@ RECHECK_ON_UPGRADE = (
     "the loggers of rasa.core.processor and rasa.core.actions.action",
     "rasa.__main__.main",
     "app.ctx.agent and Agent.handle_message (lock_store, processor)",
+    "Event.resolve_by_type",
+    "rasa.core.processor.DaskGraphRunner (_graph_schema, _instantiated_nodes)",
 )
 
 
@@ -78,16 +104,20 @@ def check_rasa_version(found: str) -> None:
 check_rasa_version(rasa.__version__)
 
 # Imported after the check: on another Rasa version these imports may fail less clearly.
+import rasa.core.processor as _processor  # noqa: E402
 import rasa.core.tracker_store as _tracker_store  # noqa: E402
 from rasa.core.actions.action import RemoteAction  # noqa: E402
 from rasa.core.agent import Agent  # noqa: E402
 from rasa.core.channels.channel import UserMessage  # noqa: E402
 from rasa.core.lock import Ticket, TicketLock  # noqa: E402
 from rasa.core.lock_store import RedisLockStore  # noqa: E402
+from rasa.engine.exceptions import GraphRunError  # noqa: E402
+from rasa.engine.runner.dask import DaskGraphRunner  # noqa: E402
 from rasa.shared.constants import DOCS_BASE_URL  # noqa: E402
 from rasa.shared.core.events import Event  # noqa: E402
 from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 from rasa.shared.nlu.constants import INTENT_NAME_KEY  # noqa: E402
+from rasa.shared.utils.common import all_subclasses  # noqa: E402
 
 Restore = Callable[[], None]
 
@@ -153,19 +183,27 @@ def unsaved_events(
     return events
 
 
-def event_row(
-    store: _tracker_store.SQLTrackerStore, sender_id: str, type_name: str, data: Dict[str, Any]
-) -> Any:
-    """The database row Rasa's `SQLTrackerStore.save` writes for an event whose dict is `data`."""
+def events_table(store: _tracker_store.SQLTrackerStore) -> Any:
+    """The table (`sqlalchemy.Table`) of `store`'s events, one row per event (`SQLEvent`)."""
+    return store.SQLEvent.__table__
+
+
+def event_values(sender_id: str, type_name: str, data: Dict[str, Any]) -> Dict[str, Any]:
+    """The column values Rasa's `SQLTrackerStore.save` writes for an event whose dict is `data`.
+
+    Keys are the columns of `SQLTrackerStore.SQLEvent`'s table (an insert of these values writes
+    the same row as Rasa's `session.add(SQLEvent(...))`).
+    """
     intent = ((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY)
-    return store.SQLEvent(
-        sender_id=sender_id,
-        type_name=type_name,
-        timestamp=data.get("timestamp"),
-        intent_name=intent,
-        action_name=data.get("name"),
-        data=json.dumps(data),
-    )
+    return {
+        "sender_id": sender_id,
+        "type_name": type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": intent,
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
+
 
 
 # 4. The lock store's wait for a ticket's turn ------------------------------------------------
@@ -255,3 +293,94 @@ async def handle_in_conversation_lock(
             return found
         await agent.processor.handle_message(message)
     return None
+
+
+# 8. An event's class from its type name ---------------------------------------------------
+
+EventTypeLookup = Callable[[str, Optional[type]], Optional[type]]
+
+
+def event_classes() -> Iterable[type]:
+    """Every subclass of `Event`, in the order `Event.resolve_by_type` tries them."""
+    classes: Iterable[type] = all_subclasses(Event)
+    return classes
+
+
+def replace_event_type_lookup(wrap: Callable[[EventTypeLookup], EventTypeLookup]) -> Restore:
+    """Make `wrap(original)` Rasa's `Event.resolve_by_type`; returns an undo."""
+    original = Event.__dict__["resolve_by_type"]
+    Event.resolve_by_type = staticmethod(wrap(original.__func__))
+
+    def restore() -> None:
+        Event.resolve_by_type = original
+
+    return restore
+
+
+# 9. The graph runner of a served model -------------------------------------------------------
+
+
+class SequentialGraphRunner(DaskGraphRunner):
+    """`DaskGraphRunner` running the nodes one after another, in the order of their needs.
+
+    Dask's local scheduler runs a graph's tasks one at a time too; each node gets the same
+    inputs (its needs' `(name, value)` outputs, or the need's name when nothing gives it: an
+    input not passed) and the result is the targets' outputs, as with dask. The order for each
+    set of targets is worked out once.
+    """
+
+    def run(
+        self, inputs: Optional[Dict[str, Any]] = None, targets: Optional[List[str]] = None
+    ) -> Dict[str, Any]:
+        """Run the nodes the targets need; the targets' outputs by name (as DaskGraphRunner)."""
+        run_targets = list(targets) if targets else list(self._graph_schema.target_names)
+        results: Dict[str, Any] = {}
+        for name, value in (inputs or {}).items():
+            if name in self._graph_schema.nodes:
+                raise GraphRunError(
+                    f"Input value '{name}' clashes with a node name. Make sure that none of "
+                    "the input names passed to the `run` method are the same as node names "
+                    "in the graph schema."
+                )
+            results[name] = (name, value)
+        try:
+            for node_name, needs in self._order(tuple(run_targets)):
+                node = self._instantiated_nodes[node_name]
+                results[node_name] = node(*[results.get(need, need) for need in needs])
+        except RuntimeError as error:
+            raise GraphRunError("Error running runner.") from error
+        return dict(results[target] for target in run_targets)
+
+    def _order(self, targets: Tuple[str, ...]) -> List[Tuple[str, Tuple[str, ...]]]:
+        """The nodes `targets` need, each after its needs, with the names of its needs."""
+        orders: Dict[Tuple[str, ...], List[Tuple[str, Tuple[str, ...]]]] = self.__dict__.setdefault(
+            "_clinic_orders", {})
+        if targets not in orders:
+            nodes = self._graph_schema.nodes
+            order: List[Tuple[str, Tuple[str, ...]]] = []
+            placed: set = set()
+
+            def place(name: str) -> None:
+                if name in placed or name not in nodes:
+                    return
+                placed.add(name)
+                needs = tuple(nodes[name].needs.values())
+                for need in needs:
+                    place(need)
+                order.append((name, needs))
+
+            for target in targets:
+                place(target)
+            orders[targets] = order
+        return orders[targets]
+
+
+def replace_predict_graph_runner(runner: type) -> Restore:
+    """Make `runner` the graph runner models are loaded with from now on; returns an undo."""
+    original = _processor.DaskGraphRunner
+    _processor.DaskGraphRunner = runner
+
+    def restore() -> None:
+        _processor.DaskGraphRunner = original
+
+    return restore

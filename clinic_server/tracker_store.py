@@ -11,6 +11,16 @@ The conversation in the server's memory is not changed (the assistant still answ
 message as typed); only what is written to the database, or sent to an event broker if one is
 configured, is masked. See docs/privacy.md.
 
+A turn reads only the recent part of a long conversation (`recent_turns`, set in endpoints.yml):
+the session's opening events, the last value of each slot, and everything from the visitor's
+`recent_turns`-th last message on. The rules look at the last turn or two and the slots, and the
+actions at the latest message and the slots, so the replies are the same; but a turn's cost no
+longer grows with the conversation's length (loading, replaying and featurising the events, and
+sending them to the action server). Anything less ordinary in the skipped part (a restart, a
+pause, a form, a rewind...) and the whole session is read, as Rasa reads it. The whole
+conversation is still what is stored, and what `retrieve_full_tracker` (the HTTP API's
+`/conversations/<id>/tracker`) returns. See docs/performance.md.
+
 The same database holds the table `link_clicks`: one row per click on the booking link or the
 clinic's phone number in the chat widget, with the time (to the minute) and which link, nothing
 else (no conversation id, no address). The chat channel records them through the store the Rasa
@@ -26,13 +36,14 @@ events are. The retention command deletes the rows with their conversation.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import weakref
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Set
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Set
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
@@ -55,7 +66,7 @@ from clinic.message_ids import (
 )
 from clinic.message_ids import TIMESTAMP_COLUMN as ANSWERED_AT_COLUMN
 from clinic_server.masking import mask_event, replace_found, sensitive_in_user_events
-from clinic_server.rasa_internals import event_row, unsaved_events
+from clinic_server.rasa_internals import event_values, events_table, unsaved_events
 
 # The clicks on the ways to the clinic (clinic/link_clicks.py; staff_tools.tracker_db reads
 # them): when, to the minute (Unix seconds), and which link.
@@ -76,6 +87,16 @@ ANSWERED_MESSAGES = sa.Table(
 )
 
 _current: Optional[weakref.ReferenceType[MaskingSQLTrackerStore]] = None
+
+# The visitor's last messages a turn's tracker holds (with everything after the oldest of them);
+# 0: the whole session, as Rasa reads it. More than any rule's length (one or two turns).
+DEFAULT_RECENT_TURNS = 5
+# Event types a skipped middle part may hold: messages, replies, actions, slots and the NLU's
+# additions to a message. Any other (restart, slots reset, pause, resume, a form's loop,
+# follow-up, undo, rewind, reminders) and the whole session is read.
+SKIPPABLE_TYPES = ("user", "bot", "action", "slot", "user_featurization", "entities")
+# How many events of the tracker object are in the database: set by `retrieve` and `save`.
+_STORED_COUNT = "_clinic_stored_event_count"
 
 
 @dataclass
@@ -124,12 +145,46 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
     It also records clicks on the widget's booking and phone links (`record_link_click`).
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """As `SQLTrackerStore`; the store becomes the one link clicks are recorded in."""
+    def __init__(self, *args: Any, recent_turns: Any = DEFAULT_RECENT_TURNS,
+                 **kwargs: Any) -> None:
+        """As `SQLTrackerStore`; the store becomes the one link clicks are recorded in.
+
+        `recent_turns` (endpoints.yml): how many of the visitor's last messages a turn reads,
+        with the session's opening events and the slots' last values; 0 reads the whole session.
+        """
         global _current
         super().__init__(*args, **kwargs)
         self._tables_ready: Set[str] = set()
+        self.recent_turns = int(recent_turns or 0)
+        if self.recent_turns < 0:
+            raise ValueError("recent_turns must be 0 (the whole session) or more")
+        self._events = events_table(self)
+        self._window = _WindowQueries(self._events)
         _current = weakref.ref(self)
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        """The tracker of the latest session, its middle skipped when it is long (see above)."""
+        if not self.recent_turns:
+            tracker = await super().retrieve(sender_id)
+            if tracker is not None:
+                setattr(tracker, _STORED_COUNT, len(tracker.events))
+            return tracker
+        with self.engine.connect() as connection:
+            rows = self._window.rows(connection, sender_id, self.recent_turns)
+        if not rows or not self.domain:
+            return None
+        tracker = DialogueStateTracker.from_dict(
+            sender_id, [json.loads(data) for data in rows], self.domain.slots
+        )
+        setattr(tracker, _STORED_COUNT, len(tracker.events))
+        return tracker
+
+    def _new_events(self, session: Any, tracker: DialogueStateTracker) -> Iterable[Event]:
+        """The events of `tracker` not yet stored."""
+        stored = getattr(tracker, _STORED_COUNT, None)
+        if isinstance(stored, int) and 0 <= stored <= len(tracker.events):
+            return itertools.islice(tracker.events, stored, None)
+        return unsaved_events(self, session, tracker)  # a tracker this store did not read
 
     def _ensure_table(self, table: sa.Table) -> None:
         """Create `table` if it is missing (several servers may race to create it)."""
@@ -200,8 +255,10 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
             raise
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Write the events not yet stored, masked (same rows as `SQLTrackerStore.save`)."""
-        await self.stream_events(tracker)
+        """Write the events not yet stored, masked (same rows as `SQLTrackerStore.save`).
+
+        They are published masked to the event broker first, if one is configured.
+        """
         found = _found_in(tracker)
         turn = _answering.get()
         if turn is not None and (turn.saved or turn.sender_id != tracker.sender_id):
@@ -209,9 +266,14 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         if turn is not None:
             self.ensure_answered_table()
         with self.session_scope() as session:
-            for event in unsaved_events(self, session, tracker):
-                data = mask_event(event.as_dict(), found)
-                session.add(event_row(self, tracker.sender_id, event.type_name, data))
+            new_events = list(self._new_events(session, tracker))
+            if self.event_broker is not None:
+                self._publish_masked(self.event_broker, new_events, tracker.sender_id, found)
+            rows = [event_values(tracker.sender_id, event.type_name,
+                                 mask_event(event.as_dict(), found))
+                    for event in new_events]
+            if rows:
+                session.execute(self._events.insert(), rows)
             if turn is not None:
                 # With the events, in one transaction: both are stored or neither.
                 replies = replace_found(list(turn.replies), found)
@@ -220,6 +282,7 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
                     ANSWERED_AT_COLUMN: time.time(), REPLIES_COLUMN: json.dumps(replies),
                 }))
             session.commit()
+        setattr(tracker, _STORED_COUNT, len(tracker.events))
         if turn is not None:
             turn.saved, turn.stored_replies, turn.found = True, replies, found
 
@@ -239,3 +302,57 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
             body: Dict[str, Any] = {"sender_id": sender_id}
             body.update(mask_event(event.as_dict(), found))
             broker.publish(body)
+
+
+class _WindowQueries:
+    """The SQL a windowed `retrieve` runs, built once per store (bound parameters only)."""
+
+    def __init__(self, events: sa.Table) -> None:
+        sender = sa.bindparam("sender_id")
+        # The latest session, as Rasa's SQLTrackerStore._event_query finds it: the events from
+        # the newest `session_started` on (by timestamp), or all if there is none.
+        session_start = (
+            sa.select(sa.func.max(events.c.timestamp))
+            .where(events.c.sender_id == sender, events.c.type_name == "session_started")
+            .scalar_subquery()
+        )
+        in_session = sa.and_(
+            events.c.sender_id == sender,
+            sa.or_(events.c.timestamp >= session_start, session_start.is_(None)),
+        )
+        users = sa.and_(in_session, events.c.type_name == "user")
+        # The id of the visitor's `offset`+1-th last message (None: fewer messages).
+        self.cut = (
+            sa.select(events.c.id).where(users).order_by(events.c.id.desc())
+            .limit(1).offset(sa.bindparam("offset"))
+        )
+        self.first_user = sa.select(sa.func.min(events.c.id)).where(users)
+        cut, first = sa.bindparam("cut"), sa.bindparam("first")
+        middle = sa.and_(in_session, events.c.id >= first, events.c.id < cut)
+        self.unusual = (
+            sa.select(events.c.id)
+            .where(middle, events.c.type_name.not_in(SKIPPABLE_TYPES)).limit(1)
+        )
+        last_slot_values = (
+            sa.select(sa.func.max(events.c.id))
+            .where(middle, events.c.type_name == "slot")
+            .group_by(events.c.action_name)  # the slot's name (event_values)
+        )
+        self.window = (
+            sa.select(events.c.data)
+            .where(in_session, sa.or_(events.c.id < first, events.c.id >= cut,
+                                      events.c.id.in_(last_slot_values)))
+            .order_by(events.c.id)
+        )
+        self.whole = sa.select(events.c.data).where(in_session).order_by(events.c.id)
+
+    def rows(self, connection: Any, sender_id: str, recent_turns: int) -> List[str]:
+        """The events' JSON, in order: the window if the session is long, else all of it."""
+        cut = connection.execute(
+            self.cut, {"sender_id": sender_id, "offset": recent_turns - 1}).scalar()
+        if cut is not None:
+            first = connection.execute(self.first_user, {"sender_id": sender_id}).scalar()
+            bounds = {"sender_id": sender_id, "cut": cut, "first": first}
+            if first < cut and connection.execute(self.unusual, bounds).first() is None:
+                return list(connection.execute(self.window, bounds).scalars())
+        return list(connection.execute(self.whole, {"sender_id": sender_id}).scalars())

@@ -14,6 +14,15 @@
   the tracker store's own engine only: other databases (PostgreSQL) and other SQLAlchemy
   engines in the process are left as they are.
 
+- Rasa finds an event's class from its type name by walking every subclass of `Event` for
+  every event it reads (from the tracker store, from the action server's reply): the class found
+  for each type name is remembered (the subclasses are all defined when Rasa is imported).
+
+- The model's graph runs without dask: for every parse and every prediction (three or four a
+  turn) Rasa's `DaskGraphRunner` built a dask graph, had dask order and run it, and formatted a
+  debug line with the whole graph schema's repr, which is thrown away at INFO. The same nodes
+  run one after another in the order of their needs (`SequentialGraphRunner`).
+
 Rasa's internals are reached only through `clinic_server.rasa_internals`, which checks the
 Rasa version.
 """
@@ -109,19 +118,38 @@ def _sqlite_tracker_engine(
     return tracker_engine_kwargs
 
 
+def _memoised_event_lookup(original: Callable[..., Any]) -> Callable[..., Any]:
+    """`Event.resolve_by_type`, remembering the class found for each type name."""
+    found: Dict[Any, Any] = {}
+
+    def resolve_by_type(type_name: str, default: Optional[type] = None) -> Optional[type]:
+        key = (type_name, default)
+        if key not in found:
+            found[key] = original(type_name, default)  # raises for an unknown type, as Rasa
+        result: Optional[type] = found[key]
+        return result
+
+    return resolve_by_type
+
+
 def install() -> None:
     """Install the speed-ups into this process (idempotent)."""
     global _installed
     if _installed is not None:
         return
     from clinic_server.rasa_internals import (
+        SequentialGraphRunner,
         replace_action_result_validation,
+        replace_event_type_lookup,
+        replace_predict_graph_runner,
         wrap_tracker_store_engine_kwargs,
     )
 
     _installed = [
         replace_action_result_validation(validate_action_reply),
         wrap_tracker_store_engine_kwargs(_sqlite_tracker_engine),
+        replace_event_type_lookup(_memoised_event_lookup),
+        replace_predict_graph_runner(SequentialGraphRunner),
     ]
     logger.debug("clinic_speedups installed")
 

@@ -132,6 +132,25 @@ def test_a_crisis_message_gets_crisis_resources_and_no_booking(servers: Servers)
     assert "988" in texts(later)
 
 
+def test_a_long_conversation_keeps_what_its_start_set_and_is_stored_whole(
+    servers: Servers,
+) -> None:
+    """A turn reads the conversation's last 5 messages and its slots (endpoints.yml)."""
+    sender = visitor()
+    assert "988" in texts(servers.say("I don't want to live anymore", sender))
+    questions = ["is ketamine FDA approved?", "how fast does it work?", "does it help with PTSD?",
+                 "what is ketamine infusion therapy?", "how much does it cost?",
+                 "is it safe?", "does it help with depression?", "how long does it last?"]
+    for question in questions:  # long past the crisis message: still no booking, 988 in reach
+        replies = servers.say(question, sender)
+        assert "988" in texts(replies) and BOOKING_URL not in links(replies)
+    assert "988" in texts(servers.say("hello", sender))
+    tracker = requests.get(f"{servers.url}/conversations/{sender}/tracker",
+                           params={"token": TOKEN}, timeout=30).json()
+    said = [event["text"] for event in tracker["events"] if event["event"] == "user"]
+    assert said == ["I don't want to live anymore", *questions, "hello"]
+
+
 def test_the_http_api_needs_the_token(servers: Servers) -> None:
     unauthorised = requests.get(servers.url + "/conversations/someone/tracker", timeout=10)
     assert unauthorised.status_code == 401

@@ -131,13 +131,23 @@ def test_the_sql_tracker_store_saves_as_the_masking_store_does() -> None:
     assert {"stream_events", "session_scope", "_additional_events", "SQLEvent"} <= set(
         save.__code__.co_names
     )
-    row = rasa_internals.event_row(
-        SQLTrackerStore.__new__(SQLTrackerStore), "visitor", "user",
+    values = rasa_internals.event_values(
+        "visitor", "user",
         {"event": "user", "timestamp": 1.5, "parse_data": {"intent": {"name": "greet"}}},
     )
+    assert set(values) == columns - {"id"}
+    row = SQLTrackerStore.SQLEvent(**values)
     assert (row.sender_id, row.type_name, row.timestamp, row.intent_name, row.action_name) == (
         "visitor", "user", 1.5, "greet", None
     )
+    # A slot event's row names the slot in `action_name` (the windowed retrieve groups by it).
+    assert rasa_internals.event_values("v", "slot", {"event": "slot", "name": "crisis_mode"})[
+        "action_name"] == "crisis_mode"
+    # The latest session is what Rasa's _event_query selects: from the newest session_started
+    # (by timestamp) on; the masking store's windowed retrieve selects the same way.
+    query = _rasas_own(SQLTrackerStore, "_event_query")
+    assert _parameters(query) == ["self", "session", "sender_id", "fetch_events_from_all_sessions"]
+    assert {"SessionStarted", "timestamp", "session_start"} <= set(query.__code__.co_names)
 
 
 # ------------------------------------------- 4. LockStore._acquire_lock (deploy.lock_store)
@@ -244,3 +254,64 @@ def test_the_channels_hand_messages_to_the_agent_which_runs_them_in_the_conversa
     assert asyncio.run(run(None)) is None and handled == ["hi"]
     assert asyncio.run(run(["stored"])) == ["stored"] and handled == ["hi"]
     assert holding == [True, True, True]  # the look-up and the turn, inside the lock
+
+
+# --------------------------------------------- 8. Event.resolve_by_type (clinic_speedups)
+
+
+def test_an_events_class_is_the_first_subclass_with_its_type_name() -> None:
+    from rasa.shared.core.events import ActionExecuted, Event, SlotSet
+
+    resolve = Event.__dict__["resolve_by_type"]
+    assert isinstance(resolve, staticmethod)
+    assert _parameters(resolve.__func__) == ["type_name", "default"]
+    assert {"all_subclasses"} <= set(resolve.__func__.__code__.co_names)
+    classes = list(rasa_internals.event_classes())
+    for type_name, cls in (("slot", SlotSet), ("action", ActionExecuted)):
+        assert Event.resolve_by_type(type_name) is cls
+        assert next(c for c in classes if c.type_name == type_name) is cls
+    assert Event.resolve_by_type("nonsense", SlotSet) is SlotSet
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("nonsense")
+    calls: List[str] = []
+
+    def wrap(original: Any) -> Any:
+        def counted(type_name: str, default: Any = None) -> Any:
+            calls.append(type_name)
+            return original(type_name, default)
+        return counted
+
+    restore = rasa_internals.replace_event_type_lookup(wrap)
+    try:
+        assert Event.from_parameters({"event": "slot", "name": "x", "value": 1}) == SlotSet("x", 1)
+        assert calls == ["slot"]
+    finally:
+        restore()
+    assert Event.__dict__["resolve_by_type"] is resolve
+
+
+# ---------------------------------- 9. the graph runner of a served model (clinic_speedups)
+
+
+def test_the_processor_loads_models_with_the_module_level_dask_graph_runner() -> None:
+    from rasa.engine.graph import GraphNode
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    assert processor_module.DaskGraphRunner is DaskGraphRunner or issubclass(
+        processor_module.DaskGraphRunner, DaskGraphRunner)
+    loads = [name for name, value in vars(processor_module.MessageProcessor).items()
+             if "DaskGraphRunner" in getattr(
+                 getattr(getattr(value, "__func__", value), "__code__", None), "co_names", ())]
+    assert loads  # a method that names the module's DaskGraphRunner when it loads a model
+    init = DaskGraphRunner.__init__.__code__.co_names
+    assert {"_graph_schema", "_instantiated_nodes"} <= set(init)
+    run = _rasas_own(DaskGraphRunner, "run")
+    assert {"minimal_graph_schema", "_build_dask_graph", "_add_inputs_to_graph"} <= set(
+        run.__code__.co_names)
+    assert _parameters(run) == ["self", "inputs", "targets"]
+    assert _parameters(GraphNode.__call__) == ["self", "inputs_from_previous_nodes"]
+    restore = rasa_internals.replace_predict_graph_runner(rasa_internals.SequentialGraphRunner)
+    try:
+        assert processor_module.DaskGraphRunner is rasa_internals.SequentialGraphRunner
+    finally:
+        restore()

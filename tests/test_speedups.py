@@ -77,11 +77,33 @@ def test_the_sqlite_tracker_store_writes_ahead_and_keeps_conversations(tmp_path:
 
 def test_uninstall_puts_rasas_own_functions_back() -> None:
     import rasa.core.tracker_store as tracker_store
+    from rasa.shared.core.events import Event
 
     uninstall()
     assert RemoteAction._validate_action_result.__module__ == "rasa.core.actions.action"
     assert tracker_store.create_engine_kwargs("sqlite:///x.db") == {}
+    assert Event.resolve_by_type.__module__ == "rasa.shared.core.events"
     install()
+
+
+def test_events_are_read_as_rasa_reads_them() -> None:
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        BotUttered,
+        Event,
+        SessionStarted,
+        deserialise_events,
+    )
+
+    events = [ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet"}),
+              SlotSet("crisis_mode", True), BotUttered("hello"), SessionStarted()]
+    read = deserialise_events([event.as_dict() for event in events] * 2)
+    assert read == events * 2 and [type(e) for e in read] == [type(e) for e in events] * 2
+    assert Event.resolve_by_type("nonsense", SlotSet) is SlotSet
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("nonsense")
+    with pytest.raises(ValueError):  # asked again: still refused, not remembered as None
+        Event.resolve_by_type("nonsense")
 
 
 def test_the_sqlite_settings_apply_to_the_tracker_stores_engine_only(tmp_path: Path) -> None:
@@ -99,3 +121,42 @@ def test_the_sqlite_settings_apply_to_the_tracker_stores_engine_only(tmp_path: P
     finally:
         store.engine.dispose()
         other.dispose()
+
+
+def test_the_sequential_graph_runner_gives_the_models_own_results() -> None:
+    """The served model's parses and predictions, run with dask and without: the same."""
+    import copy
+
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import UserMessage
+
+    from clinic.paths import MODEL_PATH
+    from clinic_server.rasa_internals import SequentialGraphRunner
+
+    agent = Agent.load(str(MODEL_PATH))
+    processor = agent.processor
+    assert processor is not None
+    assert type(processor.graph_runner) is SequentialGraphRunner  # installed by the fixture
+    dask_runner = copy.copy(processor.graph_runner)
+    dask_runner.__class__ = SequentialGraphRunner.__bases__[0]
+    metadata = processor.model_metadata
+    tracker = DialogueStateTracker.from_events("visitor", [ActionExecuted("action_listen")],
+                                               processor.domain.slots)
+    for text in ("is ketamine FDA approved?", "I want to kill myself", "hola, ¿cuánto cuesta?",
+                 "can I talk to a person", "thanks", "asdf qwerty"):
+        parses = []
+        for runner in (dask_runner, processor.graph_runner):
+            result = runner.run(inputs={"__message__": [UserMessage(text, message_id="m")],
+                                        "__tracker__": tracker},
+                                targets=[metadata.nlu_target])
+            parses.append([m.as_dict() for m in result[metadata.nlu_target]])
+        assert parses[0] == parses[1]
+        parse = parses[0][0]
+        tracker.update(UserUttered(text, parse.get("intent"), parse.get("entities"),
+                                   parse_data=parse))
+        predictions = [
+            runner.run(inputs={"__tracker__": tracker}, targets=[metadata.core_target])[
+                metadata.core_target] for runner in (dask_runner, processor.graph_runner)
+        ]
+        assert predictions[0] == predictions[1]
+        tracker.update(ActionExecuted("action_listen"))
