@@ -18,7 +18,7 @@ from typing import Iterable, List, Optional
 from clinic.buttons import Button, booking_link_button, phone_button
 from clinic.paths import DOMAIN_FILE
 from clinic.settings import ClinicSettings
-from clinic.wording import ENGLISH_WORDING, Wording
+from clinic.wording import ENGLISH, ENGLISH_WORDING, LANGUAGE_SLOT, Wording
 from clinic.yaml_file import read_yaml
 
 # The one line naming 988 added to a reply when the message carried a weaker risk signal.
@@ -33,16 +33,26 @@ CRISIS_MODE_SLOT = "crisis_mode"
 # channel for the replies it writes itself when it cannot run a turn (`crisis_reminder`).
 CRISIS_REMINDER_RESPONSE = "utter_crisis_reminder"
 # What the chat channel says when a turn fails (the fuzz and the tests look for it).
-TURN_FAILED = "Sorry, something went wrong on our side."
-# For a message the model never read (too long): it could be about a crisis.
-IN_DANGER = "If you are in danger or in crisis, call 911, or call or text 988, right now."
+TURN_FAILED = ENGLISH_WORDING.turn_failed
+IN_DANGER = ENGLISH_WORDING.in_danger
 
 
 @functools.lru_cache(maxsize=4)
-def crisis_reminder(domain_file: Path = DOMAIN_FILE) -> str:
-    """The text of `utter_crisis_reminder` in the domain, read once per process."""
+def crisis_reminder(domain_file: Path = DOMAIN_FILE, language: Optional[str] = None) -> str:
+    """The text of `utter_crisis_reminder` in the domain, read once per process.
+
+    Its variant for the conversation's `language` slot; English by default.
+    """
     domain = read_yaml(domain_file, ValueError, "domain")
-    return str(domain["responses"][CRISIS_REMINDER_RESPONSE][0]["text"]).strip()
+    variants = domain["responses"][CRISIS_REMINDER_RESPONSE]
+    chosen = next((
+        variant for variant in variants
+        if any(condition.get("name") == LANGUAGE_SLOT and condition.get("value") == language
+               for condition in variant.get("condition") or [])
+    ), None) if language and language != ENGLISH else None
+    if chosen is None:
+        chosen = next(variant for variant in variants if not variant.get("condition"))
+    return str(chosen["text"]).strip()
 
 
 def is_check_in(crisis_kinds: Iterable[Optional[str]]) -> bool:

@@ -73,6 +73,20 @@ class Wording:
     tomorrow: str = "tomorrow"
     weekdays: str = "Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday"
     day_at_time: str = "{day} at {time}"
+    # The chat channel's own replies, when it cannot run a turn (clinic_server/rest_channel.py).
+    turn_failed: str = "Sorry, something went wrong on our side."
+    call_or_book_after_failure: str = (
+        "Please call the clinic at {phone}, or book a consultation online.")
+    call_after_failure: str = "Please call the clinic at {phone}."
+    too_long: str = (
+        "Sorry, your message is too long for me ({length} characters). Could you shorten it to "
+        "under {limit} characters, ideally one question at a time?"
+    )
+    too_long_book_or_call: str = (
+        "You can also book a consultation online or call the clinic at {phone}.")
+    too_long_call: str = "For non-urgent questions you can call the clinic at {phone}."
+    # For a message the model never read (too long): it could be about a crisis.
+    in_danger: str = "If you are in danger or in crisis, call 911, or call or text 988, right now."
 
     def day_name(self, weekday: int, days_ahead: int) -> str:
         """'today', 'tomorrow' or the weekday's name (0: Monday), in this language."""

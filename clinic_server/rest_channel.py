@@ -86,8 +86,9 @@ from clinic.buttons import BUTTON_PAYLOADS, Button, booking_link_button, phone_b
 from clinic.launcher import default_int
 from clinic.link_clicks import LINKS
 from clinic.message_ids import MESSAGE_ID_FIELD, MessageIdError, check_message_id
-from clinic.replies import CRISIS_MODE_SLOT, IN_DANGER, TURN_FAILED, crisis_reminder
+from clinic.replies import CRISIS_MODE_SLOT, crisis_reminder
 from clinic.settings import ClinicSettings, SettingsError, load_settings
+from clinic.wording import LANGUAGE_SLOT, wording
 from clinic_server.rasa_internals import (
     TURN_ERROR_LOGGERS,
     channel_agent,
@@ -103,6 +104,14 @@ from clinic_server.tracker_store import (
 logger = logging.getLogger(__name__)
 
 Reply = Dict[str, Any]
+
+
+@dataclass
+class ConversationState:
+    """What the channel's own replies need to know of a conversation."""
+
+    crisis_mode: bool = False  # a crisis message was sent: no booking, the crisis lines
+    language: Optional[str] = None  # the `language` slot: "es" for the Spanish wording
 
 
 class ChannelConfigError(RasaException):
@@ -486,22 +495,19 @@ class ClinicRestInput(RestInput):
         return response.json(await self._run_turn(chat, on_new_message, request.app))
 
     async def _too_long(self, chat: ChatRequest, max_chars: int) -> Reply:
-        ask = (
-            f"Sorry, your message is too long for me ({len(chat.text):,} characters). "
-            f"Could you shorten it to under {max_chars:,} characters, ideally one question "
-            "at a time?"
-        )
+        state = await self._conversation(chat.sender)
+        words = wording(state.language)
+        ask = words.too_long.format(length=f"{len(chat.text):,}", limit=f"{max_chars:,}")
         phone = self.settings.phone
-        if await self._in_crisis_mode(chat.sender):
+        if state.crisis_mode:
             return self._reply(chat.sender, (
-                f"{ask} For non-urgent questions you can call the clinic at {phone}. "
-                f"{crisis_reminder()}"
-            ), [phone_button(self.settings)], crisis=True)
+                f"{ask} {words.too_long_call.format(phone=phone)} "
+                f"{crisis_reminder(language=state.language)}"
+            ), [phone_button(self.settings, words)], crisis=True)
         # The model never read the message: it could be about a crisis.
         return self._reply(chat.sender, (
-            f"{ask} You can also book a consultation online or call the clinic at {phone}. "
-            f"{IN_DANGER}"
-        ), [booking_link_button(self.settings), phone_button(self.settings)])
+            f"{ask} {words.too_long_book_or_call.format(phone=phone)} {words.in_danger}"
+        ), [booking_link_button(self.settings, words), phone_button(self.settings, words)])
 
     def _rate_limited(self, sender: str, ip: str) -> Optional[HTTPResponse]:
         wait = max(self.per_sender.wait_seconds(sender), self.per_ip.wait_seconds(ip))
@@ -566,39 +572,46 @@ class ClinicRestInput(RestInput):
         return replies
 
     async def _fallback(self, sender: str, crisis: bool = False) -> Reply:
-        apology = TURN_FAILED
+        state = await self._conversation(sender)
+        words = wording(state.language)
+        apology = words.turn_failed
         phone = self.settings.phone
-        if crisis or await self._in_crisis_mode(sender):
+        if crisis or state.crisis_mode:
             return self._reply(
-                sender, f"{apology} Please call the clinic at {phone}. {crisis_reminder()}",
-                [phone_button(self.settings)], crisis=True,
+                sender, f"{apology} {words.call_after_failure.format(phone=phone)} "
+                f"{crisis_reminder(language=state.language)}",
+                [phone_button(self.settings, words)], crisis=True,
             )
         return self._reply(
-            sender,
-            f"{apology} Please call the clinic at {phone}, or book a consultation online.",
-            [phone_button(self.settings), booking_link_button(self.settings)],
+            sender, f"{apology} {words.call_or_book_after_failure.format(phone=phone)}",
+            [phone_button(self.settings, words), booking_link_button(self.settings, words)],
         )
 
     @staticmethod
-    async def _in_crisis_mode(sender: str) -> bool:
-        """Whether `sender` sent a crisis message (`crisis_mode`); True if it cannot be read."""
+    async def _conversation(sender: str) -> ConversationState:
+        """What the channel's own replies need of `sender`'s conversation.
+
+        In crisis mode if it cannot be read (the safer reply).
+        """
         store = current_store()
         if store is None:
-            return True
+            return ConversationState(crisis_mode=True)
         try:
             tracker = await store.retrieve(sender)
         except Exception as error:  # the database is down, locked...
             logger.warning("chat webhook: the conversation could not be read (%s)",
                            type(error).__name__)
-            return True
+            return ConversationState(crisis_mode=True)
+        state = ConversationState()
         if tracker is None:
-            return False
+            return state
         # From the events, not the slots: the store may not know the domain yet.
-        crisis_mode = False
         for event in tracker.events:
             if isinstance(event, SlotSet) and event.key == CRISIS_MODE_SLOT:
-                crisis_mode = bool(event.value)
-        return crisis_mode
+                state.crisis_mode = bool(event.value)
+            elif isinstance(event, SlotSet) and event.key == LANGUAGE_SLOT:
+                state.language = event.value if isinstance(event.value, str) else None
+        return state
 
     @staticmethod
     def _reply(sender: str, text: str, buttons: Optional[List[Button]] = None,

@@ -197,8 +197,10 @@ def channel(settings: ClinicSettings) -> ClinicRestInput:
     return ClinicRestInput(Limits(max_message_chars=2000), settings)
 
 
-def save_conversation(store: MaskingSQLTrackerStore, sender: str, crisis: bool) -> None:
-    events = [ActionExecuted("action_listen"), UserUttered("hello")]
+def save_conversation(
+    store: MaskingSQLTrackerStore, sender: str, crisis: bool, language: str = "en",
+) -> None:
+    events = [ActionExecuted("action_listen"), UserUttered("hello"), SlotSet("language", language)]
     if crisis:
         events.append(SlotSet("crisis_mode", True))
     tracker = DialogueStateTracker.from_events(sender, events, DOMAIN.slots)
@@ -242,6 +244,25 @@ def test_a_failed_turn_offers_the_phone_and_booking_but_not_after_a_crisis(
                          # the crisis reply itself was sent in the failed turn
                          asyncio.run(channel._fallback("visitor-3", crisis=True))):
         assert payloads(crisis_reply) == [TEL] and crisis_reminder() in crisis_reply["text"]
+
+
+def test_in_a_spanish_conversation_the_channels_own_replies_are_in_spanish(
+    channel: ClinicRestInput, store: MaskingSQLTrackerStore,
+) -> None:
+    save_conversation(store, "visitante-1", crisis=False, language="es")
+    save_conversation(store, "visitante-2", crisis=True, language="es")
+    reply = too_long(channel, "visitante-1")
+    assert reply["text"].startswith("Lo siento, tu mensaje es demasiado largo")
+    assert "988" in reply["text"] and "415-249-2580" in reply["text"]
+    assert [b["title"] for b in reply["buttons"]] == [
+        "Agendar una consulta", "Llamar al 415-249-2580"]
+    failed = asyncio.run(channel._fallback("visitante-1"))
+    assert failed["text"].startswith("Lo siento, algo salió mal")
+    assert payloads(failed) == [TEL, BOOKING_URL]
+    crisis_reply = asyncio.run(channel._fallback("visitante-2"))
+    assert crisis_reminder(language="es") in crisis_reply["text"]
+    assert crisis_reminder(language="es").startswith("Si necesitas apoyo")
+    assert payloads(crisis_reply) == [TEL] and "agenda" not in crisis_reply["text"]
 
 
 def test_when_the_conversation_cannot_be_read_no_booking_is_offered(
