@@ -44,15 +44,12 @@ def crisis_reminder(domain_file: Path = DOMAIN_FILE, language: Optional[str] = N
     Its variant for the conversation's `language` slot; English by default.
     """
     domain = read_yaml(domain_file, ValueError, "domain")
-    variants = domain["responses"][CRISIS_REMINDER_RESPONSE]
-    chosen = next((
-        variant for variant in variants
-        if any(condition.get("name") == LANGUAGE_SLOT and condition.get("value") == language
-               for condition in variant.get("condition") or [])
-    ), None) if language and language != ENGLISH else None
-    if chosen is None:
-        chosen = next(variant for variant in variants if not variant.get("condition"))
-    return str(chosen["text"]).strip()
+    texts = {
+        next((c.get("value") for c in variant.get("condition") or []
+              if c.get("name") == LANGUAGE_SLOT), ENGLISH): variant["text"]
+        for variant in domain["responses"][CRISIS_REMINDER_RESPONSE]
+    }
+    return str(texts.get(language or ENGLISH, texts[ENGLISH])).strip()
 
 
 def is_check_in(crisis_kinds: Iterable[Optional[str]]) -> bool:

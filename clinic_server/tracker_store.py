@@ -49,7 +49,7 @@ import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
-from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from clinic.link_clicks import (
     CLICK_SECONDS,
@@ -290,8 +290,8 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         """Publish new events to the event broker, if one is configured, masked."""
         if self.event_broker is None:
             return
-        stored = await self.retrieve(tracker.sender_id)
-        new_events = TrackerEventDiffEngine.event_difference(stored, tracker)
+        with self.session_scope() as session:
+            new_events = list(self._new_events(session, tracker))
         self._publish_masked(self.event_broker, new_events, tracker.sender_id, _found_in(tracker))
 
     @staticmethod
