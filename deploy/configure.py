@@ -92,7 +92,7 @@ def check_postgresql(env: Mapping[str, str]) -> None:
 
 def check_redis(env: Mapping[str, str]) -> None:
     """The lock store's Redis answers with the configured password."""
-    import redis  # type: ignore[import-untyped]  # no stubs pinned
+    import redis
 
     client = redis.Redis(
         host=env["REDIS_HOST"], port=int(env.get("REDIS_PORT", "6379")),

@@ -27,7 +27,7 @@ import logging
 import time
 from typing import Any, Dict, Optional, Set
 
-import redis  # type: ignore[import-untyped]
+import redis
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError
 from rasa.utils.endpoints import EndpointConfig
