@@ -30,6 +30,10 @@ LANGUAGE_SLOT = "language"
 OTHER_LANGUAGE_ENTITY = "other_language"
 
 
+# Every reply in another language names them (settings/languages.yml).
+CRISIS_NUMBERS = ("911", "988")
+
+
 class LanguagesError(ValueError):
     """A missing, unreadable or malformed settings/languages.yml."""
 
@@ -143,6 +147,9 @@ def language_problems(raw: Any) -> List[str]:
         for code, text in others.items():
             if not isinstance(text, str) or _names(text) != ["phone"]:
                 problems.append(f"other_languages: '{code}' must be a text containing {{phone}}")
+            elif not all(number in text for number in CRISIS_NUMBERS):
+                problems.append(f"other_languages: '{code}' must name 911 and 988 (for a "
+                                "visitor in crisis who writes in that language)")
     return problems
 
 

@@ -19,4 +19,4 @@ echo "Unit tests ..."
   tests/test_faq_fallback.py tests/test_benchmark.py tests/test_speedups.py \
   tests/test_rasa_internals.py tests/test_launcher.py tests/test_training_data.py \
   tests/test_history.py tests/test_text_models.py tests/test_payloads.py \
-  tests/test_sentence_embeddings.py tests/test_dead_ends.py "$@"
+  tests/test_dead_ends.py "$@"

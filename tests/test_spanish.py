@@ -192,6 +192,24 @@ def test_every_other_language_reply_names_the_phone() -> None:
     assert all("{phone}" in text for text in current_languages().other_languages.values())
 
 
+def test_i_want_to_die_in_korean_gets_911_and_988_in_korean(settings: ClinicSettings) -> None:
+    """The crisis detector reads English and Spanish; the reply in another language still
+    tells a visitor in crisis where to call (round 16's blind set: "죽고 싶어요")."""
+    assert message_language("죽고 싶어요") == "ko"
+    tracker = make_tracker(intent="out_of_scope", entities={"other_language": "ko"})
+    [message] = run(ActionOtherLanguage(settings), tracker)
+    assert "911" in message["text"] and "988" in message["text"]
+    assert "위험하거나 위기 상황이라면" in message["text"]
+
+
+def test_an_other_language_reply_without_the_crisis_numbers_is_a_problem() -> None:
+    raw = yaml.safe_load((DOMAIN_FILE.parent / "settings" / "languages.yml").read_text())
+    raw["other_languages"]["fr"] = "Je peux répondre en anglais. Appelez le {phone}."
+    assert language_problems(raw) == [
+        "other_languages: 'fr' must name 911 and 988 (for a visitor in crisis who writes in "
+        "that language)"]
+
+
 def test_a_spanish_text_that_lost_its_placeholder_is_a_problem() -> None:
     raw = yaml.safe_load((DOMAIN_FILE.parent / "settings" / "languages.yml").read_text())
     assert language_problems(raw) == []
