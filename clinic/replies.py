@@ -39,15 +39,23 @@ IN_DANGER = ENGLISH_WORDING.in_danger
 
 @functools.lru_cache(maxsize=4)
 def crisis_reminder(domain_file: Path = DOMAIN_FILE, language: Optional[str] = None) -> str:
-    """The text of `utter_crisis_reminder` in the domain, read once per process.
+    """The text of `utter_crisis_reminder` in the domain, in the conversation's `language`."""
+    return domain_text(CRISIS_REMINDER_RESPONSE, domain_file, language)
 
-    Its variant for the conversation's `language` slot; English by default.
-    """
+
+def check_in_text(domain_file: Path = DOMAIN_FILE, language: Optional[str] = None) -> str:
+    """The text of `utter_check_in` (the line naming 988), in the conversation's `language`."""
+    return domain_text(CHECK_IN_LINE, domain_file, language)
+
+
+def domain_text(response: str, domain_file: Path = DOMAIN_FILE,
+                language: Optional[str] = None) -> str:
+    """A response's text in the domain: its variant for the `language` slot, else English."""
     domain = read_yaml(domain_file, ValueError, "domain")
     texts = {
         next((c.get("value") for c in variant.get("condition") or []
               if c.get("name") == LANGUAGE_SLOT), ENGLISH): variant["text"]
-        for variant in domain["responses"][CRISIS_REMINDER_RESPONSE]
+        for variant in domain["responses"][response]
     }
     return str(texts.get(language or ENGLISH, texts[ENGLISH])).strip()
 

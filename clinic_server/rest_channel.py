@@ -86,7 +86,7 @@ from clinic.buttons import BUTTON_PAYLOADS, Button, booking_link_button, phone_b
 from clinic.launcher import default_int
 from clinic.link_clicks import LINKS
 from clinic.message_ids import MESSAGE_ID_FIELD, MessageIdError, check_message_id
-from clinic.replies import CRISIS_MODE_SLOT, crisis_reminder
+from clinic.replies import CRISIS_MODE_SLOT, check_in_text, crisis_reminder, is_check_in
 from clinic.settings import ClinicSettings, SettingsError, load_settings
 from clinic.wording import LANGUAGE_SLOT, wording
 from clinic_server.rasa_internals import (
@@ -563,13 +563,30 @@ class ClinicRestInput(RestInput):
         if problems or not replies:
             crisis = any(_is_crisis_reply(reply) for reply in replies)
             replies.append(await self._fallback(chat.sender, crisis))
+        elif turn is not None:
+            replies.extend(await self._check_in_if_missing(chat.sender, turn.crisis_kinds,
+                                                           replies))
         if turn is not None and store is not None:
-            try:  # the fallback above, if any, is sent again on a retry too
+            try:  # the fallback or check-in line above, if any, is sent again on a retry too
                 store.update_answered(turn, replies)
             except Exception as error:  # the database went away since the turn was saved
                 logger.warning("chat webhook: the replies of a message id could not be "
                                "updated (%s)", type(error).__name__)
         return replies
+
+    async def _check_in_if_missing(
+        self, sender: str, crisis_kinds: List[str], replies: List[Reply],
+    ) -> List[Reply]:
+        """The line naming 988 when the message had a weaker risk signal and no reply has it.
+
+        The crisis detector's check-in tier asks for that line with whatever the message gets;
+        an answer and a handoff add it, but "did you mean", an off-topic reply, a goodbye...
+        do not (rules by intent cannot see the tier): the channel adds it to any of them.
+        """
+        if not is_check_in(crisis_kinds) or any(_is_crisis_reply(reply) for reply in replies):
+            return []
+        state = await self._conversation(sender)
+        return [self._reply(sender, check_in_text(language=state.language), crisis=True)]
 
     async def _fallback(self, sender: str, crisis: bool = False) -> Reply:
         state = await self._conversation(sender)

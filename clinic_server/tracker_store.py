@@ -48,7 +48,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Set
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from clinic.link_clicks import (
@@ -65,6 +65,7 @@ from clinic.message_ids import (
     SENDER_COLUMN,
 )
 from clinic.message_ids import TIMESTAMP_COLUMN as ANSWERED_AT_COLUMN
+from clinic.replies import CRISIS_KIND_ENTITY
 from clinic_server.masking import mask_event, replace_found, sensitive_in_user_events
 from clinic_server.rasa_internals import event_values, events_table, unsaved_events
 
@@ -104,7 +105,8 @@ class AnsweredTurn:
     """The chat message a turn answers: the row `save` writes with the turn's events.
 
     `replies` is the list the channel collects the turn's replies in (the processor adds to it
-    before it saves the tracker); `saved` and `found` are set by `save`.
+    before it saves the tracker); `saved`, `found` and `crisis_kinds` are set by `save`
+    (`crisis_kinds`: the crisis detector's `crisis_kind` entities of the turn's message).
     """
 
     sender_id: str
@@ -113,6 +115,7 @@ class AnsweredTurn:
     saved: bool = False
     stored_replies: List[Dict[str, Any]] = field(default_factory=list)
     found: Set[str] = field(default_factory=set)
+    crisis_kinds: List[str] = field(default_factory=list)
 
 
 # The turn the current webhook request runs (None outside one); set by `answering`.
@@ -285,6 +288,7 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         setattr(tracker, _STORED_COUNT, len(tracker.events))
         if turn is not None:
             turn.saved, turn.stored_replies, turn.found = True, replies, found
+            turn.crisis_kinds = _crisis_kinds(new_events)
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         """Publish new events to the event broker, if one is configured, masked."""
@@ -302,6 +306,15 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
             body: Dict[str, Any] = {"sender_id": sender_id}
             body.update(mask_event(event.as_dict(), found))
             broker.publish(body)
+
+
+def _crisis_kinds(events: List[Event]) -> List[str]:
+    """The `crisis_kind` entities of the last visitor message among `events`."""
+    for event in reversed(events):
+        if isinstance(event, UserUttered):
+            return [str(entity.get("value")) for entity in event.entities
+                    if entity.get("entity") == CRISIS_KIND_ENTITY]
+    return []
 
 
 class _WindowQueries:

@@ -24,11 +24,11 @@ from actions.did_you_mean import ActionDidYouMean
 from clinic.buttons import BOOK_INTENT, CONTACT_INTENT, intent_payload
 from clinic.parse_result import prefaced_question
 from clinic.paths import DOMAIN_FILE, PROJECT_DIR
-from clinic.replies import crisis_reminder
+from clinic.replies import check_in_text, crisis_reminder
 from clinic.settings import ClinicSettings
 from clinic_server import rest_channel
 from clinic_server.rest_channel import ChatRequest, ClinicRestInput, Limits
-from clinic_server.tracker_store import MaskingSQLTrackerStore
+from clinic_server.tracker_store import AnsweredTurn, MaskingSQLTrackerStore, answering
 from tests.conftest import TUESDAY_MORNING, make_tracker
 
 BOOK, PERSON = intent_payload(BOOK_INTENT), intent_payload(CONTACT_INTENT)
@@ -263,6 +263,38 @@ def test_in_a_spanish_conversation_the_channels_own_replies_are_in_spanish(
     assert crisis_reminder(language="es") in crisis_reply["text"]
     assert crisis_reminder(language="es").startswith("Si necesitas apoyo")
     assert payloads(crisis_reply) == [TEL] and "agenda" not in crisis_reply["text"]
+
+
+def test_the_stored_turn_knows_its_message_had_a_weaker_risk_signal(
+    store: MaskingSQLTrackerStore,
+) -> None:
+    message = UserUttered("does it help depression. got a plan if it doesnt", entities=[
+        {"entity": "condition", "value": "depression"},
+        {"entity": "crisis_kind", "value": "check_in"}])
+    tracker = DialogueStateTracker.from_events(
+        "visitor-5", [ActionExecuted("action_listen"), message], DOMAIN.slots)
+    with answering(AnsweredTurn("visitor-5", "m-1", [])) as turn:
+        asyncio.run(store.save(tracker))
+    assert turn.crisis_kinds == ["check_in"]
+
+
+def test_a_weaker_risk_signal_gets_the_line_with_988_whatever_the_reply(
+    channel: ClinicRestInput, store: MaskingSQLTrackerStore,
+) -> None:
+    """Round 15's "does it help depression. got a plan if it doesnt" got "did you mean"."""
+    save_conversation(store, "visitor-6", crisis=False)
+    save_conversation(store, "visitante-3", crisis=False, language="es")
+    did_you_mean = {"recipient_id": "visitor-6", "text": "Did you mean one of these?"}
+    [line] = asyncio.run(channel._check_in_if_missing("visitor-6", ["check_in"], [did_you_mean]))
+    assert line["text"] == check_in_text() and "988" in line["text"]
+    assert line["custom"] == {"crisis": True}
+    [linea] = asyncio.run(channel._check_in_if_missing("visitante-3", ["check_in"], []))
+    assert linea["text"] == check_in_text(language="es") and "988" in linea["text"]
+    # Not twice (an answer carries it already), and not without the signal.
+    with_line = [did_you_mean, {"recipient_id": "visitor-6", "text": check_in_text(),
+                                "custom": {"crisis": True}}]
+    assert asyncio.run(channel._check_in_if_missing("visitor-6", ["check_in"], with_line)) == []
+    assert asyncio.run(channel._check_in_if_missing("visitor-6", [], [did_you_mean])) == []
 
 
 def test_when_the_conversation_cannot_be_read_no_booking_is_offered(
