@@ -336,6 +336,10 @@ def test_clicks_on_the_booking_and_phone_links_are_counted_and_the_links_open_re
         if (event.target.closest('a[href^="tel:"]')) event.preventDefault(); }, true)""")
     page.locator(f'.cc-msg-bot a[href="{PHONE_LINK}"]').click()
     wait_for_clicks(site, [*before, "booking", "phone"])
+    # Playwright hands the page's request events to `sent` only while it is called: wait in it.
+    deadline = time.monotonic() + 10
+    while len(sent) < 3 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     assert sent == ['{"link":"booking"}'] * 2 + ['{"link":"phone"}'], sent
 
 
