@@ -263,9 +263,11 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         They are published masked to the event broker first, if one is configured.
         """
         found = _found_in(tracker)
-        turn = _answering.get()
-        if turn is not None and (turn.saved or turn.sender_id != tracker.sender_id):
-            turn = None
+        current = _answering.get()
+        if current is not None and current.sender_id != tracker.sender_id:
+            current = None
+        # Rasa saves a new session's opening first, then the whole turn: the row once.
+        turn = current if current is not None and not current.saved else None
         if turn is not None:
             self.ensure_answered_table()
         with self.session_scope() as session:
@@ -288,7 +290,9 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         setattr(tracker, _STORED_COUNT, len(tracker.events))
         if turn is not None:
             turn.saved, turn.stored_replies, turn.found = True, replies, found
-            turn.crisis_kinds = _crisis_kinds(new_events)
+        kinds = _crisis_kinds(new_events)
+        if current is not None and kinds is not None:
+            current.crisis_kinds = kinds
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         """Publish new events to the event broker, if one is configured, masked."""
@@ -308,13 +312,13 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
             broker.publish(body)
 
 
-def _crisis_kinds(events: List[Event]) -> List[str]:
-    """The `crisis_kind` entities of the last visitor message among `events`."""
+def _crisis_kinds(events: List[Event]) -> Optional[List[str]]:
+    """The `crisis_kind` entities of the last visitor message among `events` (None: none)."""
     for event in reversed(events):
         if isinstance(event, UserUttered):
             return [str(entity.get("value")) for entity in event.entities
                     if entity.get("entity") == CRISIS_KIND_ENTITY]
-    return []
+    return None
 
 
 class _WindowQueries:

@@ -271,10 +271,14 @@ def test_the_stored_turn_knows_its_message_had_a_weaker_risk_signal(
     message = UserUttered("does it help depression. got a plan if it doesnt", entities=[
         {"entity": "condition", "value": "depression"},
         {"entity": "crisis_kind", "value": "check_in"}])
-    tracker = DialogueStateTracker.from_events(
-        "visitor-5", [ActionExecuted("action_listen"), message], DOMAIN.slots)
+    opening = [ActionExecuted("action_session_start"), ActionExecuted("action_listen")]
     with answering(AnsweredTurn("visitor-5", "m-1", [])) as turn:
-        asyncio.run(store.save(tracker))
+        # Rasa saves a new conversation's opening first, then the turn with the message.
+        asyncio.run(store.save(DialogueStateTracker.from_events(
+            "visitor-5", opening, DOMAIN.slots)))
+        assert turn.saved and turn.crisis_kinds == []
+        asyncio.run(store.save(DialogueStateTracker.from_events(
+            "visitor-5", [*opening, message], DOMAIN.slots)))
     assert turn.crisis_kinds == ["check_in"]
 
 
