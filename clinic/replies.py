@@ -37,7 +37,6 @@ TURN_FAILED = ENGLISH_WORDING.turn_failed
 IN_DANGER = ENGLISH_WORDING.in_danger
 
 
-@functools.lru_cache(maxsize=4)
 def crisis_reminder(domain_file: Path = DOMAIN_FILE, language: Optional[str] = None) -> str:
     """The text of `utter_crisis_reminder` in the domain, in the conversation's `language`."""
     return domain_text(CRISIS_REMINDER_RESPONSE, domain_file, language)
@@ -48,9 +47,13 @@ def check_in_text(domain_file: Path = DOMAIN_FILE, language: Optional[str] = Non
     return domain_text(CHECK_IN_LINE, domain_file, language)
 
 
+@functools.lru_cache(maxsize=8)
 def domain_text(response: str, domain_file: Path = DOMAIN_FILE,
                 language: Optional[str] = None) -> str:
-    """A response's text in the domain: its variant for the `language` slot, else English."""
+    """A response's text in the domain: its variant for the `language` slot, else English.
+
+    Read once per process and response (the chat channel asks on a turn).
+    """
     domain = read_yaml(domain_file, ValueError, "domain")
     texts = {
         next((c.get("value") for c in variant.get("condition") or []
