@@ -95,11 +95,16 @@ def read_spelling_variants(path: Path = CRISIS_PATTERNS_FILE) -> Dict[str, str]:
 _LOOKALIKES = {"1": "i", "!": "i", "3": "e", "0": "o", "4": "a", "5": "s", "$": "s", "7": "t"}
 _DISGUISED_LETTER = re.compile(r"(?<=[a-z])[1!30457$](?=[a-z])")
 _DRAWN_OUT = re.compile(r"([a-z])\1{2,}")
+# A word typed one letter at a time with dots, dashes, stars or underscores between them
+# ("k.m.s", "s-u-i-c-i-d-e", "d*i*e"): at least three letters, so "i.e." and "a.m." stay.
+_SEPARATED_LETTERS = re.compile(r"(?<![\w.*_-])[a-z](?:[.*_-][a-z]){2,}(?![\w*_-]|\.[a-z])")
+_SEPARATORS = re.compile(r"[.*_-]")
 
 
 def spelled_out(text: str) -> str:
-    """Lowercase `text` with disguised and drawn-out letters written plainly."""
+    """Lowercase `text` with disguised, spaced-out and drawn-out letters written plainly."""
     plain = _DISGUISED_LETTER.sub(lambda found: _LOOKALIKES[found.group(0)], text)
+    plain = _SEPARATED_LETTERS.sub(lambda found: _SEPARATORS.sub("", found.group(0)), plain)
     return _DRAWN_OUT.sub(r"\1", plain)
 
 

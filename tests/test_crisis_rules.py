@@ -60,7 +60,8 @@ def test_figures_of_speech_do_not_match(matcher: CrisisMatcher, text: str) -> No
 @pytest.mark.parametrize(
     ("typed", "plain"),
     [("gonna k1ll myself", "gonna kill myself"), ("want to d!e", "want to die"),
-     ("su1c1de", "suicide"), ("i wanna dieee", "i wanna die")],
+     ("su1c1de", "suicide"), ("i wanna dieee", "i wanna die"), ("k.m.s", "kms"),
+     ("gonna k-m-s tonight", "gonna kms tonight"), ("s.u.i.c.i.d.e", "suicide")],
 )
 def test_disguised_and_drawn_out_letters_are_read_plainly(typed: str, plain: str) -> None:
     assert spelled_out(typed) == plain
@@ -68,7 +69,7 @@ def test_disguised_and_drawn_out_letters_are_read_plainly(typed: str, plain: str
 
 @pytest.mark.parametrize(
     "text", ["b4 the infusion", "my mp3 player", "covid19 shots", "a $500 fee", "hello!",
-             "open 24/7?"],
+             "open 24/7?", "i.e. the cost", "a.m. or p.m.?", "an x-ray", "self-harm", "e.g. ptsd"],
 )
 def test_numbers_and_punctuation_are_left_as_typed(text: str) -> None:
     assert spelled_out(text) == text
@@ -76,7 +77,7 @@ def test_numbers_and_punctuation_are_left_as_typed(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text", ["gonna k1ll myself tonight", "i wanna dieee", "i want to commit sewer slide",
-             "self delete time"],
+             "self delete time", "k.m.s", "thinking about s-u-i-c-i-d-e"],
 )
 def test_disguised_crisis_phrases_match(nlp, text: str) -> None:
     matcher = CrisisMatcher(nlp, read_crisis_phrases(), read_spelling_variants())
