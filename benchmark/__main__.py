@@ -21,8 +21,9 @@ from benchmark.messages import (
     message_pool,
 )
 from benchmark.reference import build_reference, reference_model
-from benchmark.servers import PROJECT_DIR, VENV_BIN, BotSpec, RedisServer, RunningBot
+from benchmark.servers import PROJECT_DIR, VENV_BIN, BotSpec, RunningBot
 from benchmark.training import measure_training_if_changed
+from clinic import launcher
 
 # Training figures, kept between runs and measured again only when training's inputs change.
 TRAINING_RECORD = PROJECT_DIR / "build" / "benchmark" / "training.json"
@@ -49,9 +50,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help="seconds of load per level (default 15)")
     parser.add_argument("--bots", default="reference,ours",
                         help="which bots to drive, in order (default reference,ours)")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="Sanic workers of our Rasa server (default 1; more need "
-                             "redis-server, started on loopback as the lock store)")
+    parser.add_argument("--workers", type=int,
+                        default=int(launcher.environment()["SANIC_WORKERS"]),
+                        help="Rasa server processes (Sanic workers) of ours (default: "
+                             "SANIC_WORKERS of clinic/launcher.py, as make run)")
     parser.add_argument("--skip-training", action="store_true",
                         help="do not report training time")
     parser.add_argument("--retrain", action="store_true",
@@ -188,23 +190,18 @@ def warm_disk_cache() -> None:
 
 def drive_named_bot(name: str, args: argparse.Namespace, log_dir: Path,
                     conversations: Conversations) -> Dict[str, Any]:
-    """Drive the reference, or ours (with a throw-away Redis lock store for several workers)."""
+    """Drive the reference, or ours (with `--workers` Rasa server processes)."""
     if name == "reference":
         model = reference_model()
         if model is None:
             raise FileNotFoundError("the reference bot has no model: delete build/reference")
         return drive_bot(bots.reference(model, conversations), args, log_dir)
-    if args.workers == 1:
-        return drive_bot(bots.ours(conversations=conversations), args, log_dir)
-    redis = RedisServer()
-    try:
-        result = drive_bot(bots.ours(args.workers, redis.port, conversations), args, log_dir)
-        result["description"] += (f" {args.workers} Sanic workers, Redis lock store "
-                                  "(a throw-away redis-server on loopback).")
-        result["rasa_processes"] = args.workers
-        return result
-    finally:
-        redis.stop()
+    result = drive_bot(bots.ours(args.workers, conversations), args, log_dir)
+    if args.workers > 1:
+        result["description"] += (f" {args.workers} Rasa server processes (Sanic workers) "
+                                  "sharing the machine's run-state file.")
+    result["rasa_processes"] = args.workers
+    return result
 
 
 def main(argv: Optional[List[str]] = None) -> int:

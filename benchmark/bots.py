@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import tempfile
 from pathlib import Path
 from typing import Optional
 
@@ -20,43 +19,25 @@ def widget_origins() -> list:
     return launcher.widget_origins()
 
 
-def endpoints_with_redis_lock_store(directory: Path, redis_port: int) -> Path:
-    """endpoints.yml plus a Redis lock store: what several Sanic workers need."""
-    endpoints = directory / "endpoints.yml"
-    endpoints.write_text(
-        (PROJECT_DIR / "endpoints.yml").read_text()
-        + f"\nlock_store:\n  type: redis\n  url: 127.0.0.1\n  port: {redis_port}\n"
-    )
-    return endpoints
-
-
-def ours(workers: int = 1, redis_port: Optional[int] = None,
-         conversations: Optional[Conversations] = None) -> BotSpec:
+def ours(workers: int = 1, conversations: Optional[Conversations] = None) -> BotSpec:
     """Our assistant, started the way scripts/run.sh starts it (SQLite tracker store in tmp).
 
-    With workers > 1, Rasa runs that many Sanic worker processes, which it allows only with a
-    lock store they share: a Redis server on redis_port.
+    `workers`: how many Rasa server processes (SANIC_WORKERS).
     """
     if not OUR_MODEL.exists():
         raise FileNotFoundError(f"no trained model at {OUR_MODEL}: run `make train` first")
     origins = widget_origins()
-    endpoints = "endpoints.yml"
     # Every virtual visitor comes from 127.0.0.1: a per-IP limit would measure the limit; and
     # the long-conversation run sends 100 messages from one sender in a few seconds.
-    env = {"CHAT_RATE_LIMIT_PER_IP": "0", "CHAT_RATE_LIMIT_PER_SENDER": "0"}
-    if workers > 1:
-        if redis_port is None:
-            raise ValueError("several workers need a Redis lock store (redis_port)")
-        tmp = Path(tempfile.mkdtemp(prefix="bench-endpoints-"))
-        endpoints = str(endpoints_with_redis_lock_store(tmp, redis_port))
-        env["SANIC_WORKERS"] = str(workers)
+    env = {"CHAT_RATE_LIMIT_PER_IP": "0", "CHAT_RATE_LIMIT_PER_SENDER": "0",
+           "SANIC_WORKERS": str(workers)}
     return BotSpec(
         name="ours",
         cwd=PROJECT_DIR,
         model=OUR_MODEL,
         conversations=conversations if conversations is not None else [],
         first_message="I'd like to book",  # answered by action_handoff: needs the action server
-        endpoints=endpoints,
+        endpoints="endpoints.yml",
         credentials="credentials.yml",
         rasa_args=["--enable-api", "--auth-token", secrets.token_urlsafe(16),
                    *(["--cors", *origins] if origins else [])],

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -99,35 +97,6 @@ class LogWatch:
                 if TRACEBACK in line or _ERROR_LINE.search(line)]
 
 
-class RedisServer:
-    """A throw-away Redis server on a free loopback port (no persistence): a lock store."""
-
-    def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise FileNotFoundError("several workers need redis-server (apt-get install "
-                                    "redis-server)")
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.1)
-        self.stop()
-        raise TimeoutError("redis-server did not start")
-
-    def stop(self) -> None:
-        """Stop the Redis server."""
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
 @dataclass
 class BotSpec:
     """How to start one bot and talk to it."""
@@ -159,6 +128,7 @@ class RunningBot:
         extra = {"ACTION_ENDPOINT_URL": launcher.action_endpoint_url(self.action_port), **spec.env}
         if spec.uses_tracker_db:
             extra["TRACKER_STORE_URL"] = f"sqlite:///{self.tmp / 'tracker.db'}"
+            extra["RUN_STATE_DB"] = str(self.tmp / "run-state.sqlite")
         self.env = rasa_env(extra)
         log_dir.mkdir(parents=True, exist_ok=True)
         self.logs = [open(log_dir / f"{spec.name}-{kind}.log", "w") for kind in ("actions", "rasa")]

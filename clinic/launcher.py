@@ -67,10 +67,15 @@ DEFAULTS: Dict[str, str] = {
     "CONSOLE_SECURE_COOKIES": "false",
     "ACTION_ENDPOINT_URL": "http://127.0.0.1:{ACTION_PORT}/webhook",
     "TRACKER_STORE_URL": "sqlite:///{PROJECT_DIR}/var/tracker.db",
+    # What the Rasa server processes of this machine share (ticket locks, rate-limit counts,
+    # the model they serve): clinic_server/machine_state.py. One file per Rasa server.
+    "RUN_STATE_DB": "{PROJECT_DIR}/var/run-state.sqlite",
+    # Rasa server processes on the one port (Rasa reads it; each about 0.9 GB).
+    "SANIC_WORKERS": "1",
     # The action server listens on loopback only (rasa-sdk reads SANIC_HOST).
     "SANIC_HOST": LOOPBACK,
     # Limits of the chat webhook (clinic_server/rest_channel.py); 0 switches one off. The rates
-    # are per Rasa server process, over a sliding window. Behind a proxy, set
+    # are per machine (all its Rasa server processes), over a sliding window. Behind a proxy, set
     # SANIC_PROXIES_COUNT=1 (or SANIC_REAL_IP_HEADER) so that the per-IP limit sees visitors.
     "CHAT_MAX_BODY_BYTES": "65536",
     "CHAT_MAX_MESSAGE_CHARS": "2000",

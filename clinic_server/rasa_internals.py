@@ -42,6 +42,13 @@ contract test per item, checking the private thing still exists with the shape u
    the order of their needs, without building a dask graph and its debug text (the schema's
    whole repr) on every parse and every prediction (`replace_predict_graph_runner`).
 
+10. What Rasa's `PUT /model` does to load a model into a running server (`rasa.server`'s
+   `load_model` route: `rasa.core.agent.load_agent` with the server's endpoints, the old
+   agent's lock store kept, the agent set on `app.ctx.agent`), and which model file an agent
+   serves (`agent.processor.model_path`): the other processes of a machine load the model one
+   of them was given the same way (`load_model_as_put_model`, `served_model_path`;
+   clinic_server/machine_state.py). The endpoints file is the server's `--endpoints`.
+
 On a Rasa upgrade: read the new Rasa source of each item above, run
 `pytest tests/test_rasa_internals.py tests/test_speedups.py tests/test_privacy.py`, adapt what
 changed here (and only here), then set `RASA_VERSION`. Imports no project package, so
@@ -79,6 +86,7 @@ RECHECK_ON_UPGRADE = (
     "app.ctx.agent and Agent.handle_message (lock_store, processor)",
     "Event.resolve_by_type",
     "rasa.core.processor.DaskGraphRunner (_graph_schema, _instantiated_nodes)",
+    "rasa.server's PUT /model (load_agent, lock store kept, app.ctx.agent)",
 )
 
 
@@ -384,3 +392,45 @@ def replace_predict_graph_runner(runner: type) -> Restore:
         _processor.DaskGraphRunner = original
 
     return restore
+
+
+# 10. Loading a model as `PUT /model` does --------------------------------------------------
+
+
+def server_endpoints_file(argv: Optional[List[str]] = None) -> str:
+    """The endpoints file of this server's command line (`--endpoints`; Rasa's default)."""
+    from rasa.shared.constants import DEFAULT_ENDPOINTS_PATH
+
+    args = list(sys.argv if argv is None else argv)
+    for index, arg in enumerate(args):
+        if arg == "--endpoints" and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--endpoints="):
+            return arg.split("=", 1)[1]
+    return str(DEFAULT_ENDPOINTS_PATH)
+
+
+def served_model_path(agent: Optional[Agent]) -> Optional[str]:
+    """The model file `agent` serves (None: no model)."""
+    processor = getattr(agent, "processor", None)
+    path = getattr(processor, "model_path", None)
+    return str(path) if path is not None else None
+
+
+async def load_model_as_put_model(app: Any, model_path: str) -> Agent:
+    """Load `model_path` into the server of `app` as Rasa's `PUT /model` does; the new agent.
+
+    Raises RuntimeError if the model cannot be loaded (the old agent keeps serving).
+    """
+    from rasa.core.agent import load_agent
+    from rasa.core.utils import read_endpoints_from_path
+
+    endpoints = read_endpoints_from_path(server_endpoints_file())
+    agent = await load_agent(model_path=model_path, endpoints=endpoints)
+    if not agent.is_ready():
+        raise RuntimeError(f"the model {model_path} could not be loaded")
+    old = channel_agent(app)
+    if old is not None:
+        agent.lock_store = old.lock_store
+    app.ctx.agent = agent
+    return agent

@@ -18,7 +18,11 @@ name is still "rest", so the URL stays POST /webhooks/rest/webhook. On top of `R
 - a message length limit: the visitor gets a polite reply asking to shorten it, with the way to
   the clinic (booking and phone buttons) and the crisis lines, and the model never sees the
   message;
-- rate limits per sender and per client IP over a sliding window (429 with Retry-After);
+- rate limits per sender and per client IP over a sliding window (429 with Retry-After),
+  counted for the machine (clinic_server/machine_state.py), whichever of its Rasa server
+  processes gets the message;
+- every Rasa server process of the machine serves the model the last `PUT /model` loaded in
+  any of them (`ModelFollower`, clinic_server/machine_state.py);
 - a body sent with a GET, HEAD, OPTIONS or DELETE (a CORS preflight, say) is no ERROR in the
   log: Sanic's "body not consumed" for those is logged at INFO;
 - a turn in which something failed (say the action server is down) still gets an answer: the
@@ -57,7 +61,6 @@ import os
 import re
 import time
 import unicodedata
-from collections import deque
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import (
@@ -66,7 +69,6 @@ from typing import (
     Awaitable,
     Callable,
     ClassVar,
-    Deque,
     Dict,
     List,
     Mapping,
@@ -89,10 +91,17 @@ from clinic.message_ids import MESSAGE_ID_FIELD, MessageIdError, check_message_i
 from clinic.replies import CRISIS_MODE_SLOT, check_in_text, crisis_reminder, is_check_in
 from clinic.settings import ClinicSettings, SettingsError, load_settings
 from clinic.wording import LANGUAGE_SLOT, wording
+from clinic_server.machine_state import (
+    MachineState,
+    ModelFollower,
+    SharedWindowLimiter,
+)
 from clinic_server.rasa_internals import (
     TURN_ERROR_LOGGERS,
     channel_agent,
     handle_in_conversation_lock,
+    load_model_as_put_model,
+    served_model_path,
 )
 from clinic_server.tracker_store import (
     AnsweredTurn,
@@ -157,51 +166,6 @@ class Limits:
                 "CHAT_RATE_WINDOW_SECONDS must be at least 1 while a rate limit is on"
             )
         return limits
-
-
-class SlidingWindowLimiter:
-    """At most `limit` hits per key in any `window` seconds (0: no limit).
-
-    Memory stays bounded by the keys seen in the last window: keys that went quiet are
-    dropped once per window. One limiter per Rasa server process (see docs/deployment.md for
-    several processes).
-    """
-
-    def __init__(
-        self, limit: int, window: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.limit, self.window, self._clock = limit, window, clock
-        self._hits: Dict[str, Deque[float]] = {}
-        self._next_sweep = clock() + window
-
-    def wait_seconds(self, key: str) -> float:
-        """0 if `key` may go ahead now, else how long until it may."""
-        if not self.limit:
-            return 0.0
-        now = self._clock()
-        self._sweep(now)
-        hits = self._hits.get(key)
-        if hits is None:
-            return 0.0
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if len(hits) < self.limit:
-            return 0.0
-        return hits[0] + self.window - now
-
-    def record(self, key: str) -> None:
-        """Count a hit for `key` now."""
-        if self.limit:
-            self._hits.setdefault(key, deque()).append(self._clock())
-
-    def _sweep(self, now: float) -> None:
-        if now < self._next_sweep:
-            return
-        self._next_sweep = now + self.window
-        cutoff = now - self.window
-        stale = [key for key, hits in self._hits.items() if not hits or hits[-1] <= cutoff]
-        for key in stale:
-            del self._hits[key]
 
 
 def clean_text(text: str) -> str:
@@ -394,14 +358,18 @@ class ClinicRestInput(RestInput):
     """Rasa's REST channel with input checks, limits and a reply when a turn fails."""
 
     def __init__(self, limits: Optional[Limits] = None,
-                 settings: Optional[ClinicSettings] = None) -> None:
+                 settings: Optional[ClinicSettings] = None,
+                 state: Optional[MachineState] = None) -> None:
         self.limits = limits or Limits.from_environment()
         self.settings = settings or _load_settings()
+        self.state = state or MachineState()  # $RUN_STATE_DB
         window = self.limits.rate_window_seconds
-        self.per_sender = SlidingWindowLimiter(self.limits.rate_per_sender, window)
-        self.per_ip = SlidingWindowLimiter(self.limits.rate_per_ip, window)
+        self.per_sender = SharedWindowLimiter(
+            self.limits.rate_per_sender, window, "sender", self.state)
+        self.per_ip = SharedWindowLimiter(self.limits.rate_per_ip, window, "ip", self.state)
         # Link clicks: the same per-IP limit, counted apart from the messages.
-        self.clicks_per_ip = SlidingWindowLimiter(self.limits.rate_per_ip, window)
+        self.clicks_per_ip = SharedWindowLimiter(
+            self.limits.rate_per_ip, window, "click-ip", self.state)
         _watch_rasa_errors()
         _quiet_bodyless_bodies()
 
@@ -440,6 +408,10 @@ class ClinicRestInput(RestInput):
             except BadRequest as refusal:
                 logger.debug("link click refused: %s", refusal.error)
                 return refusal.response()
+
+        @webhook.listener("after_server_start")
+        async def follow_the_machines_model(app: Any, *_: Any) -> None:
+            app.add_task(follow_model(app, ModelFollower(self.state)))
 
         @webhook.listener("after_server_start")
         async def create_tables(*_: Any) -> None:
@@ -639,6 +611,30 @@ class ClinicRestInput(RestInput):
         if crisis:  # as the crisis replies of domain.yml: the widget stops asking for ratings
             reply["custom"] = {"crisis": True}
         return reply
+
+
+async def follow_model(app: Any, follower: ModelFollower) -> None:
+    """For as long as the server runs: serve the model the machine's processes last loaded.
+
+    Every `follower.POLL_SECONDS`: a model `PUT /model` loaded in this process is made the
+    machine's; a newer one loaded in another process is loaded here too. A problem is logged
+    (without message text) and retried at the next poll.
+    """
+    failed: Optional[int] = None
+    while True:
+        await asyncio.sleep(follower.POLL_SECONDS)
+        try:
+            agent = channel_agent(app)
+            wanted = follower.check(agent, served_model_path(agent))
+            if wanted is not None:
+                logger.info("model: loading generation %d (%s)", wanted.number,
+                            wanted.model_path)
+                follower.loaded(wanted, await load_model_as_put_model(app, wanted.model_path))
+        except Exception as error:  # the database or a model file: try again next time
+            if failed != getattr(follower, "generation", None):
+                logger.warning("model: cannot follow the machine's model yet (%s: %s)",
+                               type(error).__name__, error)
+                failed = follower.generation
 
 
 async def _answered(

@@ -28,6 +28,10 @@ TOKEN_FILE = PROJECT_DIR / "var" / "rasa_auth_token"
 TOKEN_ENV_VAR = "RASA_AUTH_TOKEN"
 # Loading a model takes a while on two cores; the server answers when it is done.
 LOAD_TIMEOUT_SECONDS = 600
+# How long after `PUT /model` the server's processes have to show the new model generation
+# (clinic_server/machine_state.py; they look every second) before the reload counts as one
+# of a server that does not share this machine's run-state file.
+GENERATION_SHOWS_SECONDS = 5.0
 
 # Why a reload failed (ReloadError.reason).
 NOT_RUNNING, REFUSED_TOKEN, TIMEOUT, NO_MODEL, SERVER_ERROR = (
@@ -112,12 +116,52 @@ def server_status(url: str, token: str) -> Dict[str, Any]:
         raise ReloadError(f"the Rasa server at {url} did not answer in time", TIMEOUT) from None
 
 
+def _machine_generation() -> Optional[int]:
+    """The model generation of this machine's Rasa servers (None: no run-state file here)."""
+    from clinic_server.machine_state import MachineState, current_generation, state_path
+
+    if not state_path().is_file():
+        return None
+    generation = current_generation(MachineState())
+    return generation.number if generation else 0
+
+
+def _wait_for_every_process(before: Optional[int], started: float) -> None:
+    """With several Rasa server processes, wait until each serves the model just loaded.
+
+    `PUT /model` reached one of them; it makes the model the machine's within a second and
+    the others load it (clinic_server/machine_state.py). If no new generation shows within a
+    few seconds, the server is not this machine's (or follows none): nothing to wait for.
+    """
+    if before is None:
+        return
+    from clinic_server.machine_state import (
+        MachineState,
+        current_generation,
+        live_workers,
+        wait_for_generation,
+    )
+
+    state = MachineState()
+    if wait_for_generation(state, before, timeout=GENERATION_SHOWS_SECONDS, poll=0.2,
+                           every_process=False) is None:
+        return
+    left = LOAD_TIMEOUT_SECONDS - (time.monotonic() - started)
+    if wait_for_generation(state, before, timeout=max(left, 1.0)) is None:
+        generation = current_generation(state)
+        behind = sorted(pid for pid, served in live_workers(state).items()
+                        if generation is None or served < generation.number)
+        raise ReloadError(f"the Rasa server processes {behind} did not load the new model in "
+                          "time; see the server's log", TIMEOUT)
+
+
 def reload_model(url: str, model: Path, token: str) -> Dict[str, Any]:
     """Make the server at `url` load `model`; return its status afterwards."""
     model = model.resolve()
     if not model.is_file():
         raise ReloadError(f"no trained model at {model}: run `make train` first", NO_MODEL)
     url = url.rstrip("/")
+    generation_before = _machine_generation()
     try:
         before = _status(url, token)
         started = time.monotonic()
@@ -126,6 +170,7 @@ def reload_model(url: str, model: Path, token: str) -> Dict[str, Any]:
             timeout=LOAD_TIMEOUT_SECONDS,
         )
         _raise_for_answer(response, url)
+        _wait_for_every_process(generation_before, started)
         after = _status(url, token)
     except requests.ConnectionError:
         raise _not_running(url) from None

@@ -166,6 +166,7 @@ class PublishSite:
             "WIDGET_PORT": str(ports["widget"]), "CONSOLE_PORT": str(ports["console"]),
             "CONSOLE_DB": str(self.db),
             "TRACKER_STORE_URL": f"sqlite:///{self.project / 'var' / 'tracker.db'}",
+            "RUN_STATE_DB": str(self.project / "var" / "run-state.sqlite"),
         })
         self.processes: List[subprocess.Popen] = []
         self.logs: List[Any] = []

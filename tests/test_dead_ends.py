@@ -27,6 +27,7 @@ from clinic.paths import DOMAIN_FILE, PROJECT_DIR
 from clinic.replies import check_in_text, crisis_reminder
 from clinic.settings import ClinicSettings
 from clinic_server import rest_channel
+from clinic_server.machine_state import MachineState
 from clinic_server.rest_channel import ChatRequest, ClinicRestInput, Limits
 from clinic_server.tracker_store import AnsweredTurn, MaskingSQLTrackerStore, answering
 from tests.conftest import TUESDAY_MORNING, make_tracker
@@ -193,8 +194,9 @@ def store(tmp_path: Path) -> Iterator[MaskingSQLTrackerStore]:
 
 
 @pytest.fixture
-def channel(settings: ClinicSettings) -> ClinicRestInput:
-    return ClinicRestInput(Limits(max_message_chars=2000), settings)
+def channel(settings: ClinicSettings, tmp_path: Path) -> ClinicRestInput:
+    return ClinicRestInput(Limits(max_message_chars=2000), settings,
+                           MachineState(tmp_path / "run-state.sqlite"))
 
 
 def save_conversation(

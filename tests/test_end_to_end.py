@@ -31,6 +31,7 @@ class Servers:
         self.env = launcher.environment({
             "ACTION_ENDPOINT_URL": launcher.action_endpoint_url(self.action_port),
             "TRACKER_STORE_URL": f"sqlite:///{tmp / 'tracker.db'}",
+            "RUN_STATE_DB": str(tmp / "run-state.sqlite"),
         })
         self.logs = [open(tmp / name, "w") for name in ("actions.log", "rasa.log")]
         self.actions = launcher.start(

@@ -19,6 +19,7 @@ from sanic.response import HTTPResponse
 
 from clinic.settings import load_settings
 from clinic_server import rest_channel
+from clinic_server.machine_state import MachineState
 from clinic_server.rest_channel import BadRequest, ClinicRestInput, Limits, parse_link_click
 from clinic_server.tracker_store import MaskingSQLTrackerStore, current_store
 from staff_tools.dashboard import dashboard, dashboard_charts
@@ -168,9 +169,9 @@ def refusal(response: HTTPResponse) -> Dict[str, str]:
 
 
 @pytest.fixture
-def channel() -> ClinicRestInput:
+def channel(tmp_path: Path) -> ClinicRestInput:
     return ClinicRestInput(Limits(max_body_bytes=1024, rate_window_seconds=60, rate_per_ip=3),
-                           load_settings())
+                           load_settings(), MachineState(tmp_path / "run-state.sqlite"))
 
 
 def test_a_post_records_one_row_and_a_bad_body_is_refused(

@@ -315,3 +315,68 @@ def test_the_processor_loads_models_with_the_module_level_dask_graph_runner() ->
         assert processor_module.DaskGraphRunner is rasa_internals.SequentialGraphRunner
     finally:
         restore()
+
+
+# ----------------------------------------------- 10. loading a model as PUT /model loads it
+
+
+def test_put_model_loads_an_agent_from_the_endpoints_and_keeps_the_lock_store() -> None:
+    import rasa.server as server_module
+    from rasa.core.agent import load_agent
+    from rasa.core.utils import read_endpoints_from_path
+
+    route = inspect.getsource(server_module.create_app)
+    put_model = route[route.index("async def load_model"):route.index("async def unload_model")]
+    assert "_load_agent(" in put_model
+    assert "new_agent.lock_store = app.ctx.agent.lock_store" in put_model
+    assert "app.ctx.agent = new_agent" in put_model
+    loader = inspect.getsource(server_module._load_agent)
+    assert "rasa.core.agent.load_agent(" in loader and "is_ready()" in loader
+    assert _parameters(load_agent)[:4] == ["model_path", "model_server", "remote_storage",
+                                           "endpoints"]
+    assert _parameters(read_endpoints_from_path) == ["endpoints_path"]
+
+
+def test_the_served_model_file_is_the_processors_model_path(tmp_path: Path) -> None:
+    agent = Agent()
+    assert rasa_internals.served_model_path(agent) is None
+    source = inspect.getsource(processor_module.MessageProcessor.__init__)
+    assert "self.model_path = Path(model_path)" in source
+
+
+def test_the_endpoints_file_is_the_servers_command_lines() -> None:
+    assert rasa_internals.server_endpoints_file(
+        ["rasa", "run", "--endpoints", "deploy/endpoints.yml"]) == "deploy/endpoints.yml"
+    assert rasa_internals.server_endpoints_file(["rasa", "run", "--endpoints=e.yml"]) == "e.yml"
+    assert rasa_internals.server_endpoints_file(["rasa", "run"]) == "endpoints.yml"
+
+
+def test_a_model_is_loaded_into_the_app_as_put_model_does(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    import rasa.core.agent as agent_module
+
+    loaded: Dict[str, Any] = {}
+    new_agent = Agent()
+
+    async def fake_load_agent(model_path: str, endpoints: Any = None, **_: Any) -> Agent:
+        loaded.update(model_path=model_path, endpoints=endpoints)
+        new_agent.tracker_store, new_agent.processor = object(), object()  # type: ignore
+        return new_agent
+
+    monkeypatch.setattr(agent_module, "load_agent", fake_load_agent)
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text("action_endpoint:\n  url: http://127.0.0.1:1/webhook\n")
+    monkeypatch.setattr(sys, "argv", ["rasa", "run", "--endpoints", str(endpoints)])
+    old = Agent()
+    old.lock_store = "the old lock store"  # type: ignore[assignment]
+
+    class App:
+        class ctx:  # noqa: N801 (Sanic's name)
+            agent = old
+
+    agent = asyncio.run(rasa_internals.load_model_as_put_model(App, "models/x.tar.gz"))
+    assert agent is new_agent and App.ctx.agent is new_agent
+    assert agent.lock_store == "the old lock store"
+    assert loaded["model_path"] == "models/x.tar.gz"
+    assert loaded["endpoints"].action.url == "http://127.0.0.1:1/webhook"

@@ -221,10 +221,10 @@ def test_an_unreachable_database_is_a_one_line_message(
 
 # ---- loading a new model -------------------------------------------------------------------
 
-def reload(url: str, token: str = TOKEN) -> subprocess.CompletedProcess:
+def reload(url: str, token: str = TOKEN, state: str = "") -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "staff_tools.reload", "--url", url],
-        cwd=PROJECT_DIR, env={**os.environ, "RASA_AUTH_TOKEN": token},
+        cwd=PROJECT_DIR, env={**os.environ, "RASA_AUTH_TOKEN": token, "RUN_STATE_DB": state},
         capture_output=True, text=True, timeout=600,
     )
 
@@ -238,7 +238,8 @@ def test_reloading_the_model_keeps_conversations_and_answers(store: Store) -> No
         during["replies"] = servers.say("does it help with anxiety?", visitor())
 
     finished: Dict[str, subprocess.CompletedProcess] = {}
-    loader = threading.Thread(target=lambda: finished.update(run=reload(servers.url)))
+    loader = threading.Thread(target=lambda: finished.update(
+        run=reload(servers.url, state=servers.env["RUN_STATE_DB"])))
     loader.start()
     asker = threading.Timer(1.0, ask_while_loading)
     asker.start()

@@ -28,7 +28,6 @@ from clinic_server.rest_channel import (
     TYPED_SLASH,
     ChannelConfigError,
     Limits,
-    SlidingWindowLimiter,
     _BodylessRequestBodyIsNotAnError,
     clean_text,
 )
@@ -121,37 +120,6 @@ def stored_user_texts(servers: Servers, sender: str) -> List[str]:
 
 
 # ---- the pieces, without servers ------------------------------------------------------------
-
-def test_the_sliding_window_lets_a_key_go_on_once_its_oldest_hit_leaves_the_window() -> None:
-    now = [100.0]
-    limiter = SlidingWindowLimiter(limit=3, window=10, clock=lambda: now[0])
-    for moment in (100.0, 104.0, 108.0):
-        now[0] = moment
-        assert limiter.wait_seconds("a") == 0
-        limiter.record("a")
-    now[0] = 109.0
-    assert limiter.wait_seconds("a") == pytest.approx(1.0)  # the hit at 100 s leaves at 110 s
-    assert limiter.wait_seconds("b") == 0  # other keys are not affected
-    now[0] = 110.5
-    assert limiter.wait_seconds("a") == 0
-
-
-def test_a_limit_of_zero_is_no_limit() -> None:
-    limiter = SlidingWindowLimiter(limit=0, window=10)
-    for _ in range(1000):
-        limiter.record("a")
-    assert limiter.wait_seconds("a") == 0
-
-
-def test_quiet_keys_are_forgotten() -> None:
-    now = [0.0]
-    limiter = SlidingWindowLimiter(limit=5, window=10, clock=lambda: now[0])
-    for key in range(1000):
-        limiter.record(str(key))
-    now[0] = 25.0
-    limiter.wait_seconds("new")
-    assert not limiter._hits
-
 
 def test_a_malformed_limit_names_its_variable() -> None:
     with pytest.raises(ChannelConfigError, match="CHAT_RATE_LIMIT_PER_IP"):
