@@ -70,8 +70,9 @@ DEFAULTS: Dict[str, str] = {
     # What the Rasa server processes of this machine share (ticket locks, rate-limit counts,
     # the model they serve): clinic_server/machine_state.py. One file per Rasa server.
     "RUN_STATE_DB": "{PROJECT_DIR}/var/run-state.sqlite",
-    # Rasa server processes on the one port (Rasa reads it; each about 0.9 GB).
-    "SANIC_WORKERS": "1",
+    # Rasa server processes on the one port, one per core (Rasa reads it; each about 0.9 GB;
+    # they share RUN_STATE_DB). 2 on this 2-core machine: docs/performance.md.
+    "SANIC_WORKERS": "2",
     # The action server listens on loopback only (rasa-sdk reads SANIC_HOST).
     "SANIC_HOST": LOOPBACK,
     # Limits of the chat webhook (clinic_server/rest_channel.py); 0 switches one off. The rates

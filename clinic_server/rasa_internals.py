@@ -49,6 +49,14 @@ contract test per item, checking the private thing still exists with the shape u
    of them was given the same way (`load_model_as_put_model`, `served_model_path`;
    clinic_server/machine_state.py). The endpoints file is the server's `--endpoints`.
 
+11. Sanic's (the version Rasa 3.6.21 pins, 21.12) `serve_multiple`, which `Sanic.run` calls
+   for `SANIC_WORKERS` > 1 (imported by name into `sanic.app`): it binds one listening socket
+   and forks the workers onto it, so whichever worker wakes first accepts every connection
+   that arrives together (10 visitors connecting at once all went to one worker, the other
+   core idle). `serve_on_own_sockets` is the same function, except that each worker binds its
+   own socket on the port with SO_REUSEPORT and the kernel spreads new connections over them
+   (`replace_serve_multiple`, installed by `clinic_speedups`).
+
 On a Rasa upgrade: read the new Rasa source of each item above, run
 `pytest tests/test_rasa_internals.py tests/test_speedups.py tests/test_privacy.py`, adapt what
 changed here (and only here), then set `RASA_VERSION`. Imports no project package, so
@@ -87,6 +95,7 @@ RECHECK_ON_UPGRADE = (
     "Event.resolve_by_type",
     "rasa.core.processor.DaskGraphRunner (_graph_schema, _instantiated_nodes)",
     "rasa.server's PUT /model (load_agent, lock store kept, app.ctx.agent)",
+    "sanic.app.serve_multiple (sanic.server.runners)",
 )
 
 
@@ -434,3 +443,67 @@ async def load_model_as_put_model(app: Any, model_path: str) -> Agent:
         agent.lock_store = old.lock_store
     app.ctx.agent = agent
     return agent
+
+
+# 11. Sanic's several workers, each on its own socket ------------------------------------------
+
+
+def serve_on_own_sockets(server_settings: Dict[str, Any], workers: int) -> None:
+    """Sanic 21.12's `serve_multiple`, but each worker binds its own SO_REUSEPORT socket.
+
+    The same steps as Sanic's (main-process events, signal handlers, forked workers, joined,
+    then the main stop events); only the shared socket is left out. A given socket or a Unix
+    socket goes to Sanic's own function.
+    """
+    import asyncio
+    import multiprocessing
+    import os
+    from signal import SIGINT, SIGTERM
+    from signal import signal as signal_func
+
+    from sanic.server.events import trigger_events
+    from sanic.server.runners import serve, serve_multiple
+
+    if server_settings.get("sock") is not None or server_settings.get("unix"):
+        serve_multiple(server_settings, workers)
+        return
+    server_settings["reuse_port"] = True
+    server_settings["run_multiple"] = True
+    main_start = server_settings.pop("main_start", None)
+    main_stop = server_settings.pop("main_stop", None)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    trigger_events(main_start, loop)
+    processes: List[Any] = []
+
+    def stop_workers(*_: Any) -> None:
+        for process in processes:
+            os.kill(process.pid, SIGTERM)
+
+    signal_func(SIGINT, stop_workers)
+    signal_func(SIGTERM, stop_workers)
+    forking = multiprocessing.get_context("fork")
+    for _ in range(workers):
+        process = forking.Process(target=serve, kwargs=server_settings)
+        process.daemon = True
+        process.start()
+        processes.append(process)
+    for process in processes:
+        process.join()
+    for process in processes:
+        process.terminate()
+    trigger_events(main_stop, loop)
+
+
+def replace_serve_multiple(
+        replacement: Callable[[Dict[str, Any], int], None] = serve_on_own_sockets) -> Restore:
+    """Make `replacement` what `Sanic.run` starts several workers with; returns an undo."""
+    import sanic.app as sanic_app
+
+    original = sanic_app.serve_multiple
+    sanic_app.serve_multiple = replacement
+
+    def restore() -> None:
+        sanic_app.serve_multiple = original
+
+    return restore

@@ -23,6 +23,11 @@
   debug line with the whole graph schema's repr, which is thrown away at INFO. The same nodes
   run one after another in the order of their needs (`SequentialGraphRunner`).
 
+- With several Rasa server processes (`SANIC_WORKERS`), each listens on its own socket of the
+  port (SO_REUSEPORT) and the kernel spreads new connections over them; Sanic's own way (one
+  socket, whichever process wakes first accepts) gave all 10 visitors connecting at once to
+  one process, leaving the other core idle.
+
 Rasa's internals are reached only through `clinic_server.rasa_internals`, which checks the
 Rasa version.
 """
@@ -142,6 +147,7 @@ def install() -> None:
         replace_action_result_validation,
         replace_event_type_lookup,
         replace_predict_graph_runner,
+        replace_serve_multiple,
         wrap_tracker_store_engine_kwargs,
     )
 
@@ -150,6 +156,7 @@ def install() -> None:
         wrap_tracker_store_engine_kwargs(_sqlite_tracker_engine),
         replace_event_type_lookup(_memoised_event_lookup),
         replace_predict_graph_runner(SequentialGraphRunner),
+        replace_serve_multiple(),
     ]
     logger.debug("clinic_speedups installed")
 

@@ -380,3 +380,30 @@ def test_a_model_is_loaded_into_the_app_as_put_model_does(tmp_path: Path,
     assert agent.lock_store == "the old lock store"
     assert loaded["model_path"] == "models/x.tar.gz"
     assert loaded["endpoints"].action.url == "http://127.0.0.1:1/webhook"
+
+
+# ------------------------------------- 11. several Sanic workers, each on its own socket
+
+
+def test_sanic_starts_several_workers_with_the_module_level_serve_multiple() -> None:
+    import sanic
+    import sanic.app as sanic_app
+    from sanic.server import runners
+
+    assert sanic.__version__ == "21.12.2"
+    assert "serve_multiple(server_settings, workers)" in inspect.getsource(sanic_app.Sanic.run)
+    restore = rasa_internals.replace_serve_multiple(lambda settings, workers: None)
+    try:
+        assert sanic_app.serve_multiple is not runners.serve_multiple
+    finally:
+        restore()
+    assert sanic_app.serve_multiple is runners.serve_multiple
+    # What serve_on_own_sockets copies: Sanic's function, apart from the shared socket.
+    original = inspect.getsource(runners.serve_multiple)
+    for step in ('server_settings["reuse_port"] = True', 'server_settings["run_multiple"] = True',
+                 'server_settings.pop("main_start", None)', "trigger_events(main_start, loop)",
+                 'multiprocessing.get_context("fork")', "target=serve,", "process.daemon = True",
+                 "trigger_events(main_stop, loop)", "sock = bind_socket("):
+        assert step in original, step
+    assert _parameters(runners.serve)[:3] == ["host", "port", "app"]
+    assert "reuse_port" in _parameters(runners.serve)
