@@ -68,7 +68,7 @@ DEFAULTS: Dict[str, str] = {
     "ACTION_ENDPOINT_URL": "http://127.0.0.1:{ACTION_PORT}/webhook",
     "TRACKER_STORE_URL": "sqlite:///{PROJECT_DIR}/var/tracker.db",
     # What the Rasa server processes of this machine share (ticket locks, rate-limit counts,
-    # the model they serve): clinic_server/machine_state.py. One file per Rasa server.
+    # the model they serve): clinic/run_state.py. One file per Rasa server.
     "RUN_STATE_DB": "{PROJECT_DIR}/var/run-state.sqlite",
     # Rasa server processes on the one port, one per core (Rasa reads it; each about 0.9 GB;
     # they share RUN_STATE_DB). 2 on this 2-core machine: docs/performance.md.

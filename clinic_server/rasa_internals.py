@@ -47,7 +47,7 @@ contract test per item, checking the private thing still exists with the shape u
    agent's lock store kept, the agent set on `app.ctx.agent`), and which model file an agent
    serves (`agent.processor.model_path`): the other processes of a machine load the model one
    of them was given the same way (`load_model_as_put_model`, `served_model_path`;
-   clinic_server/machine_state.py). The endpoints file is the server's `--endpoints`.
+   clinic/run_state.py). The endpoints file is the server's `--endpoints`.
 
 11. Sanic's (the version Rasa 3.6.21 pins, 21.12) `serve_multiple`, which `Sanic.run` calls
    for `SANIC_WORKERS` > 1 (imported by name into `sanic.app`): it binds one listening socket

@@ -19,10 +19,10 @@ name is still "rest", so the URL stays POST /webhooks/rest/webhook. On top of `R
   the clinic (booking and phone buttons) and the crisis lines, and the model never sees the
   message;
 - rate limits per sender and per client IP over a sliding window (429 with Retry-After),
-  counted for the machine (clinic_server/machine_state.py), whichever of its Rasa server
+  counted for the machine (clinic/run_state.py), whichever of its Rasa server
   processes gets the message;
 - every Rasa server process of the machine serves the model the last `PUT /model` loaded in
-  any of them (`ModelFollower`, clinic_server/machine_state.py);
+  any of them (`ModelFollower`, clinic/run_state.py);
 - a body sent with a GET, HEAD, OPTIONS or DELETE (a CORS preflight, say) is no ERROR in the
   log: Sanic's "body not consumed" for those is logged at INFO;
 - a turn in which something failed (say the action server is down) still gets an answer: the
@@ -89,13 +89,13 @@ from clinic.launcher import default_int
 from clinic.link_clicks import LINKS
 from clinic.message_ids import MESSAGE_ID_FIELD, MessageIdError, check_message_id
 from clinic.replies import CRISIS_MODE_SLOT, check_in_text, crisis_reminder, is_check_in
-from clinic.settings import ClinicSettings, SettingsError, load_settings
-from clinic.wording import LANGUAGE_SLOT, wording
-from clinic_server.machine_state import (
+from clinic.run_state import (
     MachineState,
     ModelFollower,
     SharedWindowLimiter,
 )
+from clinic.settings import ClinicSettings, SettingsError, load_settings
+from clinic.wording import LANGUAGE_SLOT, wording
 from clinic_server.rasa_internals import (
     TURN_ERROR_LOGGERS,
     channel_agent,

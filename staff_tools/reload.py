@@ -29,7 +29,7 @@ TOKEN_ENV_VAR = "RASA_AUTH_TOKEN"
 # Loading a model takes a while on two cores; the server answers when it is done.
 LOAD_TIMEOUT_SECONDS = 600
 # How long after `PUT /model` the server's processes have to show the new model generation
-# (clinic_server/machine_state.py; they look every second) before the reload counts as one
+# (clinic/run_state.py; they look every second) before the reload counts as one
 # of a server that does not share this machine's run-state file.
 GENERATION_SHOWS_SECONDS = 5.0
 
@@ -118,7 +118,7 @@ def server_status(url: str, token: str) -> Dict[str, Any]:
 
 def _machine_generation() -> Optional[int]:
     """The model generation of this machine's Rasa servers (None: no run-state file here)."""
-    from clinic_server.machine_state import MachineState, current_generation, state_path
+    from clinic.run_state import MachineState, current_generation, state_path
 
     if not state_path().is_file():
         return None
@@ -130,12 +130,12 @@ def _wait_for_every_process(before: Optional[int], started: float) -> None:
     """With several Rasa server processes, wait until each serves the model just loaded.
 
     `PUT /model` reached one of them; it makes the model the machine's within a second and
-    the others load it (clinic_server/machine_state.py). If no new generation shows within a
+    the others load it (clinic/run_state.py). If no new generation shows within a
     few seconds, the server is not this machine's (or follows none): nothing to wait for.
     """
     if before is None:
         return
-    from clinic_server.machine_state import (
+    from clinic.run_state import (
         MachineState,
         current_generation,
         live_workers,

@@ -25,9 +25,9 @@ from clinic.buttons import BOOK_INTENT, CONTACT_INTENT, intent_payload
 from clinic.parse_result import prefaced_question
 from clinic.paths import DOMAIN_FILE, PROJECT_DIR
 from clinic.replies import check_in_text, crisis_reminder
+from clinic.run_state import MachineState
 from clinic.settings import ClinicSettings
 from clinic_server import rest_channel
-from clinic_server.machine_state import MachineState
 from clinic_server.rest_channel import ChatRequest, ClinicRestInput, Limits
 from clinic_server.tracker_store import AnsweredTurn, MaskingSQLTrackerStore, answering
 from tests.conftest import TUESDAY_MORNING, make_tracker

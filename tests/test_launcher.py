@@ -23,6 +23,7 @@ def test_the_table_has_the_values_the_scripts_had() -> None:
         "CONSOLE_SESSION_MAX_HOURS": "12", "CONSOLE_ALLOWED_HOSTS": "",
         "CONSOLE_SECURE_COOKIES": "false", "ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook",
         "TRACKER_STORE_URL": f"sqlite:///{PROJECT_DIR}/var/tracker.db",
+        "RUN_STATE_DB": f"{PROJECT_DIR}/var/run-state.sqlite", "SANIC_WORKERS": "2",
         "SANIC_HOST": "127.0.0.1",
         "CHAT_MAX_BODY_BYTES": "65536", "CHAT_MAX_MESSAGE_CHARS": "2000",
         "CHAT_RATE_WINDOW_SECONDS": "10", "CHAT_RATE_LIMIT_PER_SENDER": "20",

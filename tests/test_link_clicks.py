@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from rasa.shared.core.domain import Domain
 from sanic.response import HTTPResponse
 
+from clinic.run_state import MachineState
 from clinic.settings import load_settings
 from clinic_server import rest_channel
-from clinic_server.machine_state import MachineState
 from clinic_server.rest_channel import BadRequest, ClinicRestInput, Limits, parse_link_click
 from clinic_server.tracker_store import MaskingSQLTrackerStore, current_store
 from staff_tools.dashboard import dashboard, dashboard_charts

@@ -1,5 +1,6 @@
-"""What the Rasa server processes of one machine share (clinic_server/machine_state.py): the
-conversations' ticket locks, the rate limits, and the model they serve."""
+"""What the Rasa server processes of one machine share (clinic/run_state.py and
+clinic_server/lock_store.py): the conversations' ticket locks, the rate limits, and the model
+they serve."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ from typing import List
 
 import pytest
 
-from clinic_server.machine_state import (
+from clinic.run_state import (
     Generation,
-    MachineLockStore,
     MachineState,
     ModelFollower,
     SharedWindowLimiter,
@@ -19,6 +19,7 @@ from clinic_server.machine_state import (
     live_workers,
     wait_for_generation,
 )
+from clinic_server.lock_store import MachineLockStore
 
 
 @pytest.fixture

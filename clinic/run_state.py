@@ -4,28 +4,26 @@ With `SANIC_WORKERS=2` (clinic/launcher.py) `make run` starts two Rasa server pr
 port, one per core; the kernel hands each new connection to either. Three things then have to
 be the machine's, not a process's:
 
-- `MachineLockStore`: the conversations' ticket locks (Rasa's `LockStore`, so that two
-  messages of one conversation are still handled one after the other whichever process gets
-  them). endpoints.yml selects it; Rasa allows several workers with any lock store but its
-  in-memory one.
+- the conversations' ticket locks (`clinic_server.lock_store.MachineLockStore`, Rasa's
+  `LockStore` on this file, selected by endpoints.yml), so that two messages of one
+  conversation are still handled one after the other whichever process gets them;
 - `SharedWindowLimiter`: the chat webhook's rate limits (clinic_server/rest_channel.py), so
   that a sender gets 20 messages in 10 s from the machine, not 20 from each process. Keys are
-  stored as hashes, never as the sender id or address itself, and only for one window.
+  stored as salted hashes, never as the sender id or address itself, and only for one window;
 - `ModelFollower`: `make reload` and the staff console's publish load a model with Rasa's
   `PUT /model`, which reaches one process; that process notes the model it now serves here
   (a new generation) and every other process loads the same file within a second or two. The
   reload tool waits until every live process serves it (`wait_for_generation`).
 
 The file holds nothing a restart needs: locks expire within their lifetime, rate counts within
-their window. One connection per process (opened after Sanic forks its workers), WAL mode, no
-fsync (a power cut loses only these), and a busy timeout so that processes wait for each other
-instead of failing.
+their window. One connection per process and thread (opened after Sanic forks its workers), WAL
+mode, no fsync (a power cut loses only these), and a busy timeout so that processes wait for
+each other instead of failing. Standard library only (staff_tools/reload.py reads it too).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import secrets
@@ -36,10 +34,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
-
-from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
-from rasa.utils.endpoints import EndpointConfig
 
 from clinic.paths import PROJECT_DIR
 
@@ -110,92 +104,6 @@ class MachineState:
     def read(self, sql: str, parameters: Tuple[Any, ...] = ()) -> List[Tuple[Any, ...]]:
         """The rows of one query."""
         return list(self._connection().execute(sql, parameters))
-
-
-# ---- ticket locks ------------------------------------------------------------------------------
-
-
-class MachineLockStore(LockStore):
-    """Rasa's ticket locks in the machine's run-state file (endpoints.yml: `lock_store`).
-
-    Rasa's `LockStore` reads a lock, changes it and saves it; here every such change is one
-    transaction, so that two processes never lose each other's tickets.
-    """
-
-    def __init__(self, endpoint_config: Optional[EndpointConfig] = None,
-                 path: Optional[Path] = None) -> None:
-        """Built by Rasa from endpoints.yml (`path:`, else $RUN_STATE_DB), or with `path`."""
-        if path is None and endpoint_config is not None:
-            configured = endpoint_config.kwargs.get("path") or endpoint_config.url
-            path = Path(configured) if configured else None
-        self.state = MachineState(path)
-
-    @staticmethod
-    def _lock_in(connection: sqlite3.Connection, conversation_id: str) -> Optional[TicketLock]:
-        row = connection.execute("SELECT lock FROM ticket_locks WHERE conversation_id = ?",
-                                 (conversation_id,)).fetchone()
-        return TicketLock.from_dict(json.loads(row[0])) if row else None
-
-    @staticmethod
-    def _save_in(connection: sqlite3.Connection, lock: TicketLock) -> None:
-        connection.execute("INSERT OR REPLACE INTO ticket_locks VALUES (?, ?)",
-                           (lock.conversation_id, lock.dumps()))
-
-    def get_lock(self, conversation_id: str) -> Optional[TicketLock]:
-        """The conversation's lock, None if there is none."""
-        return self._lock_in(self.state._connection(), conversation_id)
-
-    def save_lock(self, lock: TicketLock) -> None:
-        """Store `lock`."""
-        with self.state.transaction() as connection:
-            self._save_in(connection, lock)
-
-    def delete_lock(self, conversation_id: str) -> None:
-        """Remove the conversation's lock."""
-        with self.state.transaction() as connection:
-            connection.execute("DELETE FROM ticket_locks WHERE conversation_id = ?",
-                               (conversation_id,))
-
-    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
-        """A new ticket in the conversation's lock (created if need be), in one transaction."""
-        try:
-            with self.state.transaction() as connection:
-                lock = self._lock_in(connection, conversation_id) or self.create_lock(
-                    conversation_id)
-                ticket = lock.issue_ticket(lock_lifetime)
-                self._save_in(connection, lock)
-                return ticket
-        except sqlite3.Error as error:
-            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
-
-    def update_lock(self, conversation_id: str) -> None:
-        """Drop the lock's expired tickets."""
-        with self.state.transaction() as connection:
-            lock = self._lock_in(connection, conversation_id)
-            if lock:
-                lock.remove_expired_tickets()
-                self._save_in(connection, lock)
-
-    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
-        """Remove the ticket served."""
-        with self.state.transaction() as connection:
-            lock = self._lock_in(connection, conversation_id)
-            if lock:
-                lock.remove_ticket_for(ticket_number)
-                self._save_in(connection, lock)
-
-    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
-        """Remove the ticket served, and the lock if no one else waits on it."""
-        with self.state.transaction() as connection:
-            lock = self._lock_in(connection, conversation_id)
-            if lock is None:
-                return
-            lock.remove_ticket_for(ticket_number)
-            if lock.is_someone_waiting():
-                self._save_in(connection, lock)
-            else:
-                connection.execute("DELETE FROM ticket_locks WHERE conversation_id = ?",
-                                   (conversation_id,))
 
 
 # ---- rate limits -------------------------------------------------------------------------------
