@@ -69,7 +69,8 @@ class MachineState:
         self.path = Path(path) if path is not None else state_path()
         self._local = threading.local()
 
-    def _connection(self) -> sqlite3.Connection:
+    def connection(self) -> sqlite3.Connection:
+        """The connection of this process and thread (opened, and the tables made, once)."""
         connection: Optional[sqlite3.Connection] = getattr(self._local, "connection", None)
         if connection is None or getattr(self._local, "pid", None) != os.getpid():
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,7 +93,7 @@ class MachineState:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction: no other process writes until it ends."""
-        connection = self._connection()
+        connection = self.connection()
         connection.execute("BEGIN IMMEDIATE")
         try:
             yield connection
@@ -103,7 +104,7 @@ class MachineState:
 
     def read(self, sql: str, parameters: Tuple[Any, ...] = ()) -> List[Tuple[Any, ...]]:
         """The rows of one query."""
-        return list(self._connection().execute(sql, parameters))
+        return list(self.connection().execute(sql, parameters))
 
 
 # ---- rate limits -------------------------------------------------------------------------------

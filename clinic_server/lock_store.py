@@ -48,7 +48,7 @@ class MachineLockStore(LockStore):
 
     def get_lock(self, conversation_id: str) -> Optional[TicketLock]:
         """The conversation's lock, None if there is none."""
-        return self._lock_in(self.state._connection(), conversation_id)
+        return self._lock_in(self.state.connection(), conversation_id)
 
     def save_lock(self, lock: TicketLock) -> None:
         """Store `lock`."""

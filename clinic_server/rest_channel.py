@@ -620,7 +620,7 @@ async def follow_model(app: Any, follower: ModelFollower) -> None:
     machine's; a newer one loaded in another process is loaded here too. A problem is logged
     (without message text) and retried at the next poll.
     """
-    failed: Optional[int] = None
+    failed: Optional[int] = None  # the generation last warned about
     while True:
         await asyncio.sleep(follower.POLL_SECONDS)
         try:
@@ -631,7 +631,7 @@ async def follow_model(app: Any, follower: ModelFollower) -> None:
                             wanted.model_path)
                 follower.loaded(wanted, await load_model_as_put_model(app, wanted.model_path))
         except Exception as error:  # the database or a model file: try again next time
-            if failed != getattr(follower, "generation", None):
+            if failed != follower.generation:
                 logger.warning("model: cannot follow the machine's model yet (%s: %s)",
                                type(error).__name__, error)
                 failed = follower.generation

@@ -22,6 +22,7 @@ from typing import Any, Dict, Optional, Sequence
 import requests
 
 from clinic.paths import PROJECT_DIR
+from clinic.run_state import MachineState, current_generation, live_workers, wait_for_generation
 
 DEFAULT_MODEL = PROJECT_DIR / "models" / "clinic.tar.gz"
 TOKEN_FILE = PROJECT_DIR / "var" / "rasa_auth_token"
@@ -116,17 +117,15 @@ def server_status(url: str, token: str) -> Dict[str, Any]:
         raise ReloadError(f"the Rasa server at {url} did not answer in time", TIMEOUT) from None
 
 
-def _machine_generation() -> Optional[int]:
+def _machine_generation(state: MachineState) -> Optional[int]:
     """The model generation of this machine's Rasa servers (None: no run-state file here)."""
-    from clinic.run_state import MachineState, current_generation, state_path
-
-    if not state_path().is_file():
+    if not state.path.is_file():
         return None
-    generation = current_generation(MachineState())
+    generation = current_generation(state)
     return generation.number if generation else 0
 
 
-def _wait_for_every_process(before: Optional[int], started: float) -> None:
+def _wait_for_every_process(state: MachineState, before: Optional[int], started: float) -> None:
     """With several Rasa server processes, wait until each serves the model just loaded.
 
     `PUT /model` reached one of them; it makes the model the machine's within a second and
@@ -135,14 +134,6 @@ def _wait_for_every_process(before: Optional[int], started: float) -> None:
     """
     if before is None:
         return
-    from clinic.run_state import (
-        MachineState,
-        current_generation,
-        live_workers,
-        wait_for_generation,
-    )
-
-    state = MachineState()
     if wait_for_generation(state, before, timeout=GENERATION_SHOWS_SECONDS, poll=0.2,
                            every_process=False) is None:
         return
@@ -161,7 +152,8 @@ def reload_model(url: str, model: Path, token: str) -> Dict[str, Any]:
     if not model.is_file():
         raise ReloadError(f"no trained model at {model}: run `make train` first", NO_MODEL)
     url = url.rstrip("/")
-    generation_before = _machine_generation()
+    state = MachineState()  # $RUN_STATE_DB
+    generation_before = _machine_generation(state)
     try:
         before = _status(url, token)
         started = time.monotonic()
@@ -170,7 +162,7 @@ def reload_model(url: str, model: Path, token: str) -> Dict[str, Any]:
             timeout=LOAD_TIMEOUT_SECONDS,
         )
         _raise_for_answer(response, url)
-        _wait_for_every_process(generation_before, started)
+        _wait_for_every_process(state, generation_before, started)
         after = _status(url, token)
     except requests.ConnectionError:
         raise _not_running(url) from None
