@@ -154,11 +154,16 @@ def default_db() -> Path:
 def _ask_password(stdin: bool) -> str:
     if stdin:
         return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("Password (at least 10 characters): ")
-    problem = password_problem(first)
-    if problem:
-        raise AccountError(problem)
-    if getpass.getpass("The same password again: ") != first:
+    try:
+        first = getpass.getpass("Password (at least 10 characters): ")
+        problem = password_problem(first)
+        if problem:
+            raise AccountError(problem)
+        again = getpass.getpass("The same password again: ")
+    except EOFError:  # no terminal to type it in (a script, a pipe that ended)
+        raise AccountError("no password was typed; run it in a terminal, or give the password "
+                           "on standard input with --password-stdin") from None
+    if again != first:
         raise AccountError("the two passwords differ; nothing was changed")
     return first
 

@@ -504,6 +504,20 @@ def test_accounts_are_created_by_one_command_with_argon2_hashes(tmp_path: Path) 
     assert accounts.verify("bob", "a wrong password") is None
 
 
+def test_adding_an_account_without_a_terminal_says_how_instead_of_a_traceback(
+    tmp_path: Path,
+) -> None:
+    added = subprocess.run(
+        [sys.executable, "-m", "staff_console.accounts", "--db", str(tmp_path / "c.sqlite"),
+         "add", "dana"], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        env=launcher.environment(), start_new_session=True)  # no terminal for getpass
+    assert added.returncode == 1 and "--password-stdin" in added.stderr
+    assert "Traceback" not in added.stderr
+    assert added.stderr.rstrip().splitlines()[-1].endswith(
+        "error: no password was typed; run it in a terminal, or give the password on standard "
+        "input with --password-stdin")
+
+
 def test_an_edit_the_history_cannot_record_is_not_saved(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")  # not a git repository
     console = Console.create(ConsoleConfig(project=project, db_path=tmp_path / "c.sqlite"))
