@@ -11,7 +11,8 @@ and each sentence of it, so one crisis sentence inside a long FAQ question wins.
 Its risk is the larger of its own (the riskiest sentence's) and the intent classifier's
 probability of `crisis`. It runs last and decides:
 - `crisis`: risk >= crisis_threshold, or a crisis phrase of the rule layer and risk >=
-  check_in_threshold.
+  rule_threshold (a phrase the training examples mostly use lightly, "gonna kill me", counts
+  for nothing more than the check-in: clinic_nlp.crisis_rules.PhraseUses).
   Intent `crisis`, and an entity `crisis_kind` that picks the reply's variant (domain.yml):
   `emergency` (911 first) or `crisis`, with `_es` when the message is in Spanish.
 - check-in: risk >= check_in_threshold, or a crisis phrase that both classifiers read as
@@ -230,7 +231,8 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
             else:
                 risk = max(score.risk if score else 0.0, classifier)
                 tier = self.tier(
-                    risk, bool(rule), rule_is_certain(message.get(TEXT) or "", rule))
+                    risk, bool(rule), rule_is_certain(message.get(TEXT) or "", rule),
+                    bool(rule.get("used_lightly")))
                 if (classifier >= float(self._config["classifier_threshold"]) and score
                         and score.risk >= float(self._config["check_in_threshold"])):
                     tier = CRISIS  # the intent classifier this sure, the detector not silent
@@ -257,18 +259,22 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
             )
         return messages
 
-    def tier(self, risk: float, rule_matched: bool, rule_certain: bool = False) -> str:
+    def tier(
+        self, risk: float, rule_matched: bool, rule_certain: bool = False,
+        rule_light: bool = False,
+    ) -> str:
         """crisis, check_in or none.
 
-        A crisis phrase of the rule layer makes the full reply unless both classifiers read
-        the message as clearly not a crisis (risk under the check-in threshold: "this price is
-        killing me"); then the visitor gets the check-in tier, which still names 988. Where
-        the classifiers cannot judge (`rule_certain`: a language other than English), the
-        phrase decides alone.
+        A crisis phrase of the rule layer makes the full reply from a risk of rule_threshold;
+        under it ("this price is killing me"), the visitor gets the check-in tier, which still
+        names 988. A phrase the training examples mostly use lightly (`rule_light`: "my boss
+        is gonna kill me if I'm late") makes the full reply only from the crisis threshold, as
+        if it were not there, and the check-in under it. Where the classifiers cannot judge
+        (`rule_certain`: a language other than English), the phrase decides alone.
         """
         crisis_at = float(self._config["crisis_threshold"])
         check_in_at = float(self._config["check_in_threshold"])
-        rule_at = float(self._config["rule_threshold"])
+        rule_at = crisis_at if rule_light else float(self._config["rule_threshold"])
         if rule_certain or risk >= crisis_at or (rule_matched and risk >= rule_at):
             return CRISIS
         if rule_matched or risk >= check_in_at:

@@ -5,17 +5,23 @@
 intent becomes `crisis` with confidence 1.0, whatever the classifier said, and the parse
 result carries `crisis_rule` naming the pattern that matched.
 
+Training also counts, for each phrase, the training examples that say it of the present with
+and without a crisis. A phrase the examples mostly use lightly ("my boss is gonna kill me if
+I'm late": 17 ordinary examples, no crisis) is marked `used_lightly` in the parse result; the
+crisis detector then gives it the full reply only on its own risk (`PhraseUses`).
+
     python -m clinic_nlp.crisis_rules "some message"   # check the file and try a message
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -33,6 +39,7 @@ from clinic_nlp.entities import load_pipeline
 from clinic_nlp.intent_classifier import SET_APART_KEY
 from clinic_nlp.negation import AFFIRMED, context_of
 from clinic_nlp.pipeline import FINGERPRINT_FILE
+from clinic_nlp.stored import code_fingerprint
 
 CRISIS_PATTERNS_FILE = PROJECT_DIR / "patterns" / "crisis.yml"
 CRISIS_INTENT = "crisis"
@@ -43,6 +50,7 @@ PARSE_KEY = "crisis_rule"
 # "ctb" as "kill myself"): the crisis detector reads it too.
 READ_AS_KEY = "crisis_rule_read_as"
 SPELLINGS_KEY = "spelling_variants"
+USES_FILE_NAME = "phrase_uses.json"
 
 
 class CrisisPatternError(ValueError):
@@ -116,6 +124,11 @@ class CrisisMatch:
     phrase: str
     matched_text: str
     context: str = AFFIRMED  # or DENIED ("I'm not suicidal") or PAST ("years ago")
+
+    @property
+    def key(self) -> str:
+        """The phrase as `group::phrase`, as the matcher and `PhraseUses` name it."""
+        return f"{self.group}::{self.phrase}"
 
     def as_dict(self) -> Dict[str, str]:
         """For the parse result."""
@@ -196,6 +209,62 @@ class CrisisMatcher:
         return next((m for m in found if m.context == AFFIRMED), found[0] if found else None)
 
 
+class PhraseUses:
+    """How the training examples use each crisis phrase said of the present.
+
+    `counts[key]` is (ordinary examples, crisis examples) with the phrase. A phrase is used
+    lightly when at least `minimum` ordinary examples say it and they make at least `share` of
+    the examples that do; the choice of both is cross-validated (`evaluation.cross_validate`).
+    """
+
+    def __init__(
+        self, counts: Dict[str, Tuple[int, int]], share: float = 0.5, minimum: int = 2
+    ) -> None:
+        self.counts = counts
+        self.share = share
+        self.minimum = minimum
+
+    @classmethod
+    def count(
+        cls, phrases: Iterable[Sequence[str]], is_crisis: Iterable[bool], **settings: Any
+    ) -> PhraseUses:
+        """Count from each example's affirmed phrase keys and whether it is a crisis."""
+        counts: Dict[str, List[int]] = {}
+        for keys, crisis in zip(phrases, is_crisis, strict=True):
+            for key in set(keys):
+                counts.setdefault(key, [0, 0])[int(crisis)] += 1
+        return cls({key: (ordinary, crisis) for key, (ordinary, crisis) in counts.items()},
+                   **settings)
+
+    def lightly(self, key: str, without: Optional[bool] = None) -> bool:
+        """Whether the examples mostly use the phrase lightly.
+
+        `without`: leave out one example that says it (True: a crisis one), as cross-validation
+        scores an example with counts that do not include it.
+        """
+        ordinary, crisis = self.counts.get(key, (0, 0))
+        if without is not None:
+            crisis -= int(without)
+            ordinary -= int(not without)
+        return ordinary >= self.minimum and ordinary >= self.share * (ordinary + crisis)
+
+    def all_light(self, keys: Sequence[str], without: Optional[bool] = None) -> bool:
+        """Whether there are phrases and every one is used lightly."""
+        return bool(keys) and all(self.lightly(key, without) for key in keys)
+
+    def to_json(self) -> str:
+        """For the model's storage."""
+        return json.dumps({"share": self.share, "minimum": self.minimum,
+                           "counts": {k: list(v) for k, v in sorted(self.counts.items())}})
+
+    @classmethod
+    def from_json(cls, text: str) -> PhraseUses:
+        """As stored by `to_json`."""
+        data = json.loads(text)
+        return cls({k: (int(v[0]), int(v[1])) for k, v in data["counts"].items()},
+                   float(data["share"]), int(data["minimum"]))
+
+
 def load_nlp(model_path: str) -> Any:
     """The project's spaCy pipeline without its entity ruler, for tokens and lemmas."""
     return load_pipeline(model_path, exclude=("entity_ruler",))
@@ -205,27 +274,70 @@ def load_nlp(model_path: str) -> Any:
 CHECKED_STAMP = PROJECT_DIR / "build" / "crisis-patterns-checked.txt"
 
 
+def patterns_version(path: Path, spacy_model: str) -> Optional[str]:
+    """A hash of the patterns file, the spaCy pipeline's fingerprint and the matching code.
+
+    None when the pipeline has no fingerprint (then nothing read with it is remembered).
+    """
+    stamp = Path(spacy_model) / FINGERPRINT_FILE
+    if not stamp.exists():
+        return None
+    from clinic_nlp import negation
+
+    return hashlib.sha256(
+        path.read_bytes() + stamp.read_bytes() + Path(__file__).read_bytes()
+        + Path(negation.__file__).read_bytes()
+    ).hexdigest()
+
+
 def check_patterns(path: Path, spacy_model: str) -> None:
     """Compile the patterns file (`CrisisPatternError` if it is unusable), once per version.
 
     Compiling loads the spaCy pipeline: a second of every retraining, though the patterns
-    rarely change. A file that compiled is noted in `CHECKED_STAMP` by a hash of its
-    contents, of the spaCy pipeline's fingerprint and of this module (the checking code),
-    and not compiled again while all three are the same. The note only skips a check that
-    passed: the model stores the file's text either way.
+    rarely change. A file that compiled is noted in `CHECKED_STAMP` by its `patterns_version`
+    and not compiled again while that is the same. The note only skips a check that passed:
+    the model stores the file's text either way.
     """
-    stamp = Path(spacy_model) / FINGERPRINT_FILE
-    key = None
-    if stamp.exists():
-        key = hashlib.sha256(
-            path.read_bytes() + stamp.read_bytes() + Path(__file__).read_bytes()
-        ).hexdigest()
-        if CHECKED_STAMP.exists() and CHECKED_STAMP.read_text(encoding="utf-8") == key:
-            return
+    key = patterns_version(path, spacy_model)
+    if key is not None and CHECKED_STAMP.exists() and (
+            CHECKED_STAMP.read_text(encoding="utf-8") == key):
+        return
     CrisisMatcher.from_file(path, spacy_model)
     if key is not None:
         CHECKED_STAMP.parent.mkdir(parents=True, exist_ok=True)
         CHECKED_STAMP.write_text(key, encoding="utf-8")
+
+
+def affirmed_phrases(
+    texts: Sequence[str], path: Path, spacy_model: str, cache_path: Optional[Path] = None
+) -> List[List[str]]:
+    """The phrase keys of the patterns file at `path` said of the present in each text.
+
+    With `cache_path`, texts already read with the same patterns, spaCy pipeline and code are
+    not read again (training reads every example; after a change to one, it reads one).
+    """
+    version = patterns_version(path, spacy_model)
+    cache: Dict[str, List[str]] = {}
+    if cache_path is not None and version is not None and cache_path.exists():
+        try:
+            stored = json.loads(cache_path.read_text(encoding="utf-8"))
+            if stored.get("version") == version:
+                cache = dict(stored["texts"])
+        except (OSError, ValueError, KeyError, TypeError):
+            cache = {}
+    missing = [text for text in dict.fromkeys(texts) if text not in cache]
+    if missing:
+        matcher = CrisisMatcher.from_file(path, spacy_model)
+        for text in missing:
+            cache[text] = [m.key for m in matcher.matches(text) if m.context == AFFIRMED]
+        if cache_path is not None and version is not None:
+            wanted = set(texts)
+            cache_path.parent.mkdir(parents=True, exist_ok=True)
+            cache_path.write_text(json.dumps(
+                {"version": version,
+                 "texts": {text: keys for text, keys in cache.items() if text in wanted}}),
+                encoding="utf-8")
+    return [cache[text] for text in texts]
 
 
 @DefaultV1Recipe.register(
@@ -235,17 +347,33 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
     """Overrides the intent with `crisis` when a crisis phrase is found.
 
     Training reads and checks `patterns/crisis.yml` and stores the phrases in the model,
-    so a bad file fails training with a clear message and the model is self-contained.
+    so a bad file fails training with a clear message and the model is self-contained, with
+    how the training examples use each phrase (`PhraseUses`).
     """
 
     PATTERNS_FILE_NAME = "crisis.yml"
 
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """Retrain when the matching code changes (the patterns force it: scripts/train.sh)."""
+        from clinic_nlp import negation
+
+        return code_fingerprint(__file__, negation.__file__)
+
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        """Paths of the patterns file and of the spaCy pipeline (for lemmas)."""
+        """Paths of the patterns file and of the spaCy pipeline (for lemmas).
+
+        `light_use_share` and `light_use_minimum` decide when the training examples use a
+        phrase lightly (`PhraseUses`); `phrase_cache` remembers which phrases each training
+        example says (empty: read them all at every training).
+        """
         return {
             "patterns": str(CRISIS_PATTERNS_FILE.relative_to(PROJECT_DIR)),
             "spacy_model": "build/spacy/clinic_en",
+            "light_use_share": 0.5,
+            "light_use_minimum": 2,
+            "phrase_cache": "build/crisis-phrase-cache.json",
         }
 
     def __init__(
@@ -254,11 +382,13 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
         model_storage: ModelStorage,
         resource: Resource,
         matcher: Optional[CrisisMatcher] = None,
+        uses: Optional[PhraseUses] = None,
     ) -> None:
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
         self._matcher = matcher
+        self._uses = uses or PhraseUses({})
 
     @classmethod
     def create(
@@ -272,13 +402,24 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Check the patterns file and store its phrases with the model."""
+        """Check the patterns file; store its phrases and how the examples use them."""
         path = Path(self._config["patterns"])
         check_patterns(path, self._config["spacy_model"])  # fails on a bad file
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        cache = self._config.get("phrase_cache")
+        uses = PhraseUses.count(
+            affirmed_phrases([m.get(TEXT) for m in examples], path, self._config["spacy_model"],
+                             Path(cache) if cache else None),
+            [m.get(INTENT) == CRISIS_INTENT for m in examples],
+            share=float(self._config["light_use_share"]),
+            minimum=int(self._config["light_use_minimum"]),
+        )
         with self._model_storage.write_to(self._resource) as directory:
             (directory / self.PATTERNS_FILE_NAME).write_text(
                 path.read_text(encoding="utf-8"), encoding="utf-8"
             )
+            (directory / USES_FILE_NAME).write_text(uses.to_json(), encoding="utf-8")
+        self._uses = uses
         return self._resource
 
     @classmethod
@@ -290,12 +431,15 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> CrisisRuleClassifier:
-        """The component with the phrases stored at training time."""
+        """The component with the phrases and their uses stored at training time."""
         with model_storage.read_from(resource) as directory:
             matcher = CrisisMatcher.from_file(
                 directory / cls.PATTERNS_FILE_NAME, config["spacy_model"]
             )
-        return cls(config, model_storage, resource, matcher)
+            stored = directory / USES_FILE_NAME
+            uses = PhraseUses.from_json(stored.read_text(encoding="utf-8")) if (
+                stored.exists()) else None
+        return cls(config, model_storage, resource, matcher, uses)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Classify messages that contain a crisis phrase as `crisis`."""
@@ -330,7 +474,10 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
                 {**match.as_dict(), "classifier_intent": classifier_intent,
                  "classifier_crisis_confidence": round(classifier_crisis, 4),
                  # what the crisis detector must not read as a present crisis
-                 "denied_or_past": [m.matched_text for m in found if m.context != AFFIRMED]},
+                 "denied_or_past": [m.matched_text for m in found if m.context != AFFIRMED],
+                 # every phrase said of the present one the training examples use lightly
+                 "used_lightly": self._uses.all_light(
+                     [m.key for m in found if m.context == AFFIRMED])},
                 add_to_output=True,
             )
         return messages

@@ -39,6 +39,8 @@ INTENT_THRESHOLDS = (0.3, 0.4, 0.5, 0.6)
 TOPIC_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 CRISIS_THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7)
 RULE_THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6)
+# (share, minimum) for calling a crisis phrase used lightly; (None, 0): never
+LIGHT_USE_SETTINGS = ((None, 0), (0.3, 2), (0.5, 2), (0.5, 3), (0.7, 2), (0.7, 3))
 ORDINARY_FALSE_ALARMS_LIMIT = 0.01
 CHECK_IN_RECALL_TARGET = 0.99
 
@@ -197,31 +199,41 @@ def crisis_table(examples: List[Example], risks: List[float]) -> List[Dict]:
     return rows
 
 
-def rule_flags(examples: List[Example]) -> List[bool]:
-    """Whether the rule layer finds a crisis phrase said of the present in each example."""
-    from clinic_nlp.crisis_rules import CRISIS_PATTERNS_FILE, CrisisMatcher
-    from clinic_nlp.negation import AFFIRMED
+def rule_phrases(examples: List[Example]) -> List[List[str]]:
+    """The crisis phrases said of the present (not denied, not past) in each example."""
+    from clinic_nlp.crisis_rules import CRISIS_PATTERNS_FILE, affirmed_phrases
 
-    matcher = CrisisMatcher.from_file(
-        CRISIS_PATTERNS_FILE, str(PROJECT_DIR / "build" / "spacy" / "clinic_en"))
-    return [any(m.context == AFFIRMED for m in matcher.matches(e.text)) for e in examples]
+    return affirmed_phrases([e.text for e in examples], CRISIS_PATTERNS_FILE,
+                            str(PROJECT_DIR / "build" / "spacy" / "clinic_en"))
+
+
+def phrase_uses(examples: List[Example], phrases: List[List[str]], share: float,
+                minimum: int) -> Any:
+    """How the training examples use each phrase (clinic_nlp.crisis_rules.PhraseUses)."""
+    from clinic_nlp.crisis_rules import PhraseUses
+
+    return PhraseUses.count(phrases, [e.crisis != "none" for e in examples],
+                            share=share, minimum=minimum)
 
 
 def rule_table(
-    examples: List[Example], risks: List[float], rules: List[bool], crisis_at: float
+    examples: List[Example], risks: List[float], phrases: List[List[str]], crisis_at: float,
+    light: Optional[List[bool]] = None,
 ) -> List[Dict]:
     """Full crisis replies when a crisis phrase also needs this much risk from the classifiers.
 
     With the crisis threshold as configured: recall of the full reply on crisis examples, and
-    the share of hard negatives and of ordinary questions that would get it.
+    the share of hard negatives and of ordinary questions that would get it. A phrase used
+    lightly (`light`, per example) needs the crisis threshold, as the crisis detector does.
     """
+    light = light or [False] * len(examples)
     rows = []
     for band in RULE_THRESHOLDS:
         def rate(select: Callable[[Example], bool], at: float = band) -> float:
-            chosen = [(r, rule) for e, r, rule in zip(examples, risks, rules, strict=True)
-                      if select(e)]
-            return _rate(sum(r >= crisis_at or (rule and r >= at) for r, rule in chosen),
-                         len(chosen))
+            chosen = [(r, bool(keys), lit) for e, r, keys, lit
+                      in zip(examples, risks, phrases, light, strict=True) if select(e)]
+            return _rate(sum(r >= crisis_at or (rule and not lit and r >= at)
+                             for r, rule, lit in chosen), len(chosen))
 
         rows.append({
             "threshold": band,
@@ -230,6 +242,41 @@ def rule_table(
             "ordinary_flagged": rate(lambda e: e.crisis == "none" and not e.hard_negative),
         })
     return rows
+
+
+def light_use_table(
+    examples: List[Example], risks: List[float], phrases: List[List[str]],
+    crisis_at: float, rule_at: float, dev: Optional[Tuple[List[Example], List[float],
+                                                          List[List[str]]]] = None,
+) -> List[Dict]:
+    """Full crisis replies at the configured thresholds for each way of calling a phrase light.
+
+    A phrase is used lightly when at least `minimum` ordinary examples say it and they make at
+    least `share` of those that do. Cross-validated: each training example is judged with
+    counts that leave it out; with `dev`, the dev sets with counts from all of data/nlu/.
+    """
+    rows = []
+    for share, minimum in LIGHT_USE_SETTINGS:
+        if share is None:
+            light = [False] * len(examples)
+        else:
+            uses = phrase_uses(examples, phrases, share, minimum)
+            light = [uses.all_light(keys, without=e.crisis != "none")
+                     for e, keys in zip(examples, phrases, strict=True)]
+        row = {"share": share, "minimum": minimum, "cv": _at(
+            rule_table(examples, risks, phrases, crisis_at, light), rule_at)}
+        if dev is not None:
+            dev_examples_, dev_risks, dev_phrases = dev
+            dev_light = ([False] * len(dev_examples_) if share is None else
+                         [uses.all_light(keys) for keys in dev_phrases])
+            row["dev"] = _at(rule_table(dev_examples_, dev_risks, dev_phrases, crisis_at,
+                                        dev_light), rule_at)
+        rows.append(row)
+    return rows
+
+
+def _at(rows: List[Dict], threshold: float) -> Dict:
+    return next(row for row in rows if abs(row["threshold"] - threshold) < 1e-9)
 
 
 def suggest_check_in(rows: List[Dict]) -> Optional[float]:
@@ -255,6 +302,7 @@ def configured() -> Dict[str, Dict[str, Any]]:
     import yaml
 
     from clinic_nlp.crisis_detector import SemanticCrisisDetector
+    from clinic_nlp.crisis_rules import CrisisRuleClassifier
     from clinic_nlp.intent_classifier import EmbeddingIntentClassifier
 
     pipeline = yaml.safe_load((PROJECT_DIR / "config.yml").read_text())["pipeline"]
@@ -265,6 +313,8 @@ def configured() -> Dict[str, Dict[str, Any]]:
         "crisis": {**SemanticCrisisDetector.get_default_config(),
                    **by_name["SemanticCrisisDetector"]},
         "fallback": by_name["FallbackClassifier"],
+        "rules": {**CrisisRuleClassifier.get_default_config(),
+                  **by_name["CrisisRuleClassifier"]},
     }
 
 
@@ -294,8 +344,19 @@ def cross_validate(folds: int) -> Dict:
         "dev_crisis": crisis_table(dev, dev_risks),
     }
     crisis_at = float(config["crisis"]["crisis_threshold"])
-    result["cv_rule"] = rule_table(examples, risks, rule_flags(examples), crisis_at)
-    result["dev_rule"] = rule_table(dev, dev_risks, rule_flags(dev), crisis_at)
+    rule_at = float(config["crisis"]["rule_threshold"])
+    phrases, dev_phrases = rule_phrases(examples), rule_phrases(dev)
+    rules = config["rules"]
+    uses = phrase_uses(examples, phrases, float(rules["light_use_share"]),
+                       int(rules["light_use_minimum"]))
+    light = [uses.all_light(keys, without=e.crisis != "none")
+             for e, keys in zip(examples, phrases, strict=True)]
+    result["cv_rule"] = rule_table(examples, risks, phrases, crisis_at, light)
+    result["dev_rule"] = rule_table(dev, dev_risks, dev_phrases, crisis_at,
+                                    [uses.all_light(keys) for keys in dev_phrases])
+    result["light_use"] = light_use_table(examples, risks, phrases, crisis_at, rule_at,
+                                          (dev, dev_risks, dev_phrases))
+    result["light_phrases"] = sorted(key for key in uses.counts if uses.lightly(key))
     result["suggested_crisis_threshold"] = suggest_crisis(result["cv_crisis"])
     result["suggested_check_in_threshold"] = suggest_check_in(result["cv_crisis"])
     return result
@@ -340,6 +401,24 @@ def markdown(result: Dict) -> str:
         lines += [f"| {r['threshold']} | {r['crisis_recall']:.1%} | "
                   f"{r['hard_negatives_flagged']:.1%} | {r['ordinary_flagged']:.1%} |"
                   for r in result[key]]
+    lines += ["", "## Crisis phrases the training examples use lightly", "",
+              "A phrase is used lightly when at least `minimum` ordinary training examples say"
+              " it and they make at least `share` of those that do; such a phrase gives the full"
+              " reply only from the crisis threshold (else from the rule threshold). Cross-"
+              "validated: each example judged with counts that leave it out.", "",
+              "| share | minimum | CV crisis recall | CV hard negatives given it | CV ordinary"
+              " given it | dev crisis recall | dev hard negatives given it | dev ordinary given"
+              " it |", "|---|---|---|---|---|---|---|---|"]
+    for r in result["light_use"]:
+        cv, dev = r["cv"], r.get("dev") or {}
+        lines.append(
+            f"| {'never' if r['share'] is None else r['share']} | {r['minimum']} | "
+            f"{cv['crisis_recall']:.1%} | {cv['hard_negatives_flagged']:.1%} | "
+            f"{cv['ordinary_flagged']:.1%} | {dev.get('crisis_recall', 0):.1%} | "
+            f"{dev.get('hard_negatives_flagged', 0):.1%} | {dev.get('ordinary_flagged', 0):.1%} |")
+    lines += ["", "Phrases used lightly with the configured setting: "
+              + (", ".join(f"`{key.split('::', 1)[1]}`" for key in result["light_phrases"])
+                 or "none") + "."]
     return "\n".join(lines) + "\n"
 
 

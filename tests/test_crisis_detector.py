@@ -105,3 +105,17 @@ def test_the_layers_combine_into_one_decision(
     detector: SemanticCrisisDetector, risk: float, rule_matched: bool, tier: str
 ) -> None:
     assert detector.tier(risk, rule_matched) == tier
+
+
+@pytest.mark.parametrize(
+    ("risk", "tier"),
+    [
+        (0.7, CRISIS),  # the classifiers alone are sure: "he's going to kill me tonight"
+        (0.4, CHECK_IN),  # enough with a phrase used in earnest, not with "gonna kill me"
+        (0.05, CHECK_IN),  # still the check-in: the phrase is there
+    ],
+)
+def test_a_phrase_the_examples_use_lightly_needs_the_classifiers_risk(
+    detector: SemanticCrisisDetector, risk: float, tier: str
+) -> None:
+    assert detector.tier(risk, True, rule_light=True) == tier

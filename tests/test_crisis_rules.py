@@ -10,6 +10,8 @@ from clinic_nlp.crisis_rules import (
     CRISIS_PATTERNS_FILE,
     CrisisMatcher,
     CrisisPatternError,
+    PhraseUses,
+    affirmed_phrases,
     load_nlp,
     read_crisis_phrases,
     read_spelling_variants,
@@ -170,3 +172,79 @@ def test_a_crisis_phrase_denied_or_in_the_past_is_told_apart(
     assert found, text
     chosen = matcher.first_match(text)
     assert chosen is not None and chosen.context == context
+
+
+def test_a_phrase_is_used_lightly_when_ordinary_examples_mostly_say_it() -> None:
+    uses = PhraseUses.count(
+        [["a::gonna kill me"]] * 3 + [["s::kill myself"]] * 5 + [["s::kill myself"]]
+        + [["x::once"]],
+        [False, False, False, True, True, True, True, True, False, False],
+        share=0.5, minimum=2,
+    )
+    assert uses.counts == {"a::gonna kill me": (3, 0), "s::kill myself": (1, 5),
+                           "x::once": (1, 0)}
+    assert uses.lightly("a::gonna kill me")
+    assert not uses.lightly("s::kill myself")  # mostly said in earnest
+    assert not uses.lightly("x::once")  # one ordinary example is not enough
+    assert not uses.lightly("never::seen")
+    # cross-validation leaves the example judged out of the counts
+    assert not PhraseUses({"a::p": (2, 0)}, 0.5, 2).lightly("a::p", without=False)
+    assert PhraseUses({"a::p": (2, 1)}, 0.5, 2).lightly("a::p", without=True)
+    # every phrase of a message must be light for the message to be
+    assert uses.all_light(["a::gonna kill me"])
+    assert not uses.all_light(["a::gonna kill me", "s::kill myself"])
+    assert not uses.all_light([])
+    assert PhraseUses.from_json(uses.to_json()).counts == uses.counts
+
+
+def test_the_phrases_of_each_example_are_read_once_per_patterns_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clinic_nlp import crisis_rules
+
+    ensure_pipeline()
+    patterns = tmp_path / "crisis.yml"
+    patterns.write_bytes(CRISIS_PATTERNS_FILE.read_bytes())
+    cache = tmp_path / "cache.json"
+    texts = ["my boss is gonna kill me if I'm late", "I'm not going to hurt myself", "hello"]
+    first = affirmed_phrases(texts, patterns, str(PIPELINE_DIR), cache)
+    assert first[0] and not first[1] and not first[2]  # a denied phrase is not said of now
+
+    def read_again(cls, *args):
+        raise RuntimeError("the patterns were compiled to read the texts again")
+
+    monkeypatch.setattr(crisis_rules.CrisisMatcher, "from_file", classmethod(read_again))
+    assert affirmed_phrases(texts, patterns, str(PIPELINE_DIR), cache) == first
+    patterns.write_text(patterns.read_text() + "\n# changed\n")
+    with pytest.raises(RuntimeError, match="read the texts again"):
+        affirmed_phrases(texts, patterns, str(PIPELINE_DIR), cache)
+
+
+def test_the_parse_result_says_when_the_training_examples_use_a_phrase_lightly(
+    tmp_path: Path,
+) -> None:
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from clinic_nlp.crisis_rules import PARSE_KEY, CrisisRuleClassifier
+
+    ensure_pipeline()
+    examples = [Message(data={"text": text, "intent": intent}) for text, intent in (
+        ("my boss is gonna kill me if I'm late, how long is a session", "faq"),
+        ("the drive is gonna kill me, where do I park", "faq"),
+        ("my sister is gonna kill me for asking, is it safe", "faq"),
+        ("I want to kill myself", "crisis"),
+    )]
+    config = {**CrisisRuleClassifier.get_default_config(), "phrase_cache": ""}
+    storage, resource = LocalModelStorage(tmp_path), Resource("rules")
+    CrisisRuleClassifier(config, storage, resource).train(TrainingData(examples))
+    loaded = CrisisRuleClassifier.load(
+        config, storage, resource, ExecutionContext(GraphSchema({}), "test"))
+    light, earnest = (Message(data={"text": text}) for text in (
+        "my dad is gonna kill me when he sees the bill", "i really want to kill myself"))
+    loaded.process([light, earnest])
+    assert light.get(PARSE_KEY)["used_lightly"] is True
+    assert earnest.get(PARSE_KEY)["used_lightly"] is False

@@ -101,6 +101,12 @@ def test_an_idiom_that_matches_a_crisis_phrase_is_not_given_the_crisis_reply(
     assert case.failure(parser.parse(case.text)) is None
 
 
+def test_a_phrase_used_lightly_is_an_idiom_about_someone_but_a_crisis_in_a_threat_now(
+    parser: Parser,
+) -> None:
+    assert case_failures([floors.IDIOM_ABOUT_SOMEONE, floors.THREAT_NOW], parser.parse) == []
+
+
 @pytest.mark.parametrize("case", floors.DENIED_OR_PAST_CRISIS,
                          ids=_ids(floors.DENIED_OR_PAST_CRISIS))
 def test_a_denied_or_past_crisis_gets_the_answer_with_a_check_in(
