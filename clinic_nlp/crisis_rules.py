@@ -35,6 +35,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic.paths import PROJECT_DIR
 from clinic.yaml_file import read_yaml
+from clinic_nlp import negation
 from clinic_nlp.entities import load_pipeline
 from clinic_nlp.intent_classifier import SET_APART_KEY
 from clinic_nlp.negation import AFFIRMED, context_of
@@ -282,8 +283,6 @@ def patterns_version(path: Path, spacy_model: str) -> Optional[str]:
     stamp = Path(spacy_model) / FINGERPRINT_FILE
     if not stamp.exists():
         return None
-    from clinic_nlp import negation
-
     return hashlib.sha256(
         path.read_bytes() + stamp.read_bytes() + Path(__file__).read_bytes()
         + Path(negation.__file__).read_bytes()
@@ -356,8 +355,6 @@ class CrisisRuleClassifier(GraphComponent, IntentClassifier):
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
         """Retrain when the matching code changes (the patterns force it: scripts/train.sh)."""
-        from clinic_nlp import negation
-
         return code_fingerprint(__file__, negation.__file__)
 
     @staticmethod

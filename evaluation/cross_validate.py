@@ -244,34 +244,40 @@ def rule_table(
     return rows
 
 
+def light_flags(uses: Any, examples: List[Example], phrases: List[List[str]],
+                leave_out: bool) -> List[bool]:
+    """Whether every phrase of each example is used lightly (never, without `uses`).
+
+    `leave_out`: judge each example with counts that do not include it (cross-validation).
+    """
+    if uses is None:
+        return [False] * len(examples)
+    return [uses.all_light(keys, without=(e.crisis != "none") if leave_out else None)
+            for e, keys in zip(examples, phrases, strict=True)]
+
+
 def light_use_table(
     examples: List[Example], risks: List[float], phrases: List[List[str]],
-    crisis_at: float, rule_at: float, dev: Optional[Tuple[List[Example], List[float],
-                                                          List[List[str]]]] = None,
+    crisis_at: float, rule_at: float,
+    dev: Tuple[List[Example], List[float], List[List[str]]],
 ) -> List[Dict]:
     """Full crisis replies at the configured thresholds for each way of calling a phrase light.
 
     A phrase is used lightly when at least `minimum` ordinary examples say it and they make at
     least `share` of those that do. Cross-validated: each training example is judged with
-    counts that leave it out; with `dev`, the dev sets with counts from all of data/nlu/.
+    counts that leave it out; the dev sets with counts from all of data/nlu/.
     """
+    dev_examples_, dev_risks, dev_phrases = dev
     rows = []
     for share, minimum in LIGHT_USE_SETTINGS:
-        if share is None:
-            light = [False] * len(examples)
-        else:
-            uses = phrase_uses(examples, phrases, share, minimum)
-            light = [uses.all_light(keys, without=e.crisis != "none")
-                     for e, keys in zip(examples, phrases, strict=True)]
-        row = {"share": share, "minimum": minimum, "cv": _at(
-            rule_table(examples, risks, phrases, crisis_at, light), rule_at)}
-        if dev is not None:
-            dev_examples_, dev_risks, dev_phrases = dev
-            dev_light = ([False] * len(dev_examples_) if share is None else
-                         [uses.all_light(keys) for keys in dev_phrases])
-            row["dev"] = _at(rule_table(dev_examples_, dev_risks, dev_phrases, crisis_at,
-                                        dev_light), rule_at)
-        rows.append(row)
+        uses = None if share is None else phrase_uses(examples, phrases, share, minimum)
+        rows.append({
+            "share": share, "minimum": minimum,
+            "cv": _at(rule_table(examples, risks, phrases, crisis_at,
+                                 light_flags(uses, examples, phrases, True)), rule_at),
+            "dev": _at(rule_table(dev_examples_, dev_risks, dev_phrases, crisis_at,
+                                  light_flags(uses, dev_examples_, dev_phrases, False)), rule_at),
+        })
     return rows
 
 
@@ -349,11 +355,10 @@ def cross_validate(folds: int) -> Dict:
     rules = config["rules"]
     uses = phrase_uses(examples, phrases, float(rules["light_use_share"]),
                        int(rules["light_use_minimum"]))
-    light = [uses.all_light(keys, without=e.crisis != "none")
-             for e, keys in zip(examples, phrases, strict=True)]
-    result["cv_rule"] = rule_table(examples, risks, phrases, crisis_at, light)
+    result["cv_rule"] = rule_table(examples, risks, phrases, crisis_at,
+                                   light_flags(uses, examples, phrases, True))
     result["dev_rule"] = rule_table(dev, dev_risks, dev_phrases, crisis_at,
-                                    [uses.all_light(keys) for keys in dev_phrases])
+                                    light_flags(uses, dev, dev_phrases, False))
     result["light_use"] = light_use_table(examples, risks, phrases, crisis_at, rule_at,
                                           (dev, dev_risks, dev_phrases))
     result["light_phrases"] = sorted(key for key in uses.counts if uses.lightly(key))
@@ -410,12 +415,12 @@ def markdown(result: Dict) -> str:
               " given it | dev crisis recall | dev hard negatives given it | dev ordinary given"
               " it |", "|---|---|---|---|---|---|---|---|"]
     for r in result["light_use"]:
-        cv, dev = r["cv"], r.get("dev") or {}
+        cv, dev = r["cv"], r["dev"]
         lines.append(
             f"| {'never' if r['share'] is None else r['share']} | {r['minimum']} | "
             f"{cv['crisis_recall']:.1%} | {cv['hard_negatives_flagged']:.1%} | "
-            f"{cv['ordinary_flagged']:.1%} | {dev.get('crisis_recall', 0):.1%} | "
-            f"{dev.get('hard_negatives_flagged', 0):.1%} | {dev.get('ordinary_flagged', 0):.1%} |")
+            f"{cv['ordinary_flagged']:.1%} | {dev['crisis_recall']:.1%} | "
+            f"{dev['hard_negatives_flagged']:.1%} | {dev['ordinary_flagged']:.1%} |")
     lines += ["", "Phrases used lightly with the configured setting: "
               + (", ".join(f"`{key.split('::', 1)[1]}`" for key in result["light_phrases"])
                  or "none") + "."]
