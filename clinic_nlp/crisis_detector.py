@@ -225,23 +225,28 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
                 float(rule.get("classifier_crisis_confidence") or 0.0) if rule
                 else classifier_crisis_confidence(message)
             )
+            certain = False  # a phrase in a language the classifiers cannot read
             if denied_or_past:  # only the rest of the message counts
                 risk = score.risk if score else 0.0
                 tier = CRISIS if risk >= float(self._config["crisis_threshold"]) else CHECK_IN
             else:
                 risk = max(score.risk if score else 0.0, classifier)
-                tier = self.tier(
-                    risk, bool(rule), rule_is_certain(message.get(TEXT) or "", rule),
-                    bool(rule.get("used_lightly")))
+                certain = rule_is_certain(message.get(TEXT) or "", rule)
+                tier = self.tier(risk, bool(rule), certain, bool(rule.get("used_lightly")))
                 if (classifier >= float(self._config["classifier_threshold"]) and score
                         and score.risk >= float(self._config["check_in_threshold"])):
                     tier = CRISIS  # the intent classifier this sure, the detector not silent
             if tier == CRISIS:
+                spanish = is_spanish(message.get(TEXT) or "")
+                # The detector tells an emergency from another crisis only in the languages it
+                # learnt; in Vietnamese or Korean its reading is noise, and the phrase's group
+                # decides ("Con muốn chết." is not 911 first, "bé không thở" is).
+                readable = not (rule and certain) or spanish
                 emergency = rule.get("group") == EMERGENCY_RULE_GROUP or bool(
-                    score and score.emergency
+                    readable and score and score.emergency
                 )
                 kind = EMERGENCY if emergency else CRISIS
-                if is_spanish(message.get(TEXT) or ""):
+                if spanish:
                     kind += "_es"
                 self._set_crisis(message)
             elif tier == CHECK_IN:

@@ -108,6 +108,17 @@ _DRAWN_OUT = re.compile(r"([a-z])\1{2,}")
 # ("k.m.s", "s-u-i-c-i-d-e", "d*i*e"): at least three letters, so "i.e." and "a.m." stay.
 _SEPARATED_LETTERS = re.compile(r"(?<![\w.*_-])[a-z](?:[.*_-][a-z]){2,}(?![\w*_-]|\.[a-z])")
 _SEPARATORS = re.compile(r"[.*_-]")
+# Chinese, Japanese and Korean are written with few or no spaces between words ("我真的想死了",
+# "죽고싶어요"): each of their characters is matched as a word of its own, in the phrases and
+# in the messages alike, so "想死" and "죽고 싶" are found inside longer runs of characters.
+_UNSPACED = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"
+_UNSPACED_SCRIPT = re.compile(_UNSPACED)
+_BESIDE_UNSPACED = re.compile(rf"(?<={_UNSPACED})(?=\S)|(?<=\S)(?={_UNSPACED})")
+
+
+def character_words(text: str) -> str:
+    """`text` with one space between a Chinese, Japanese or Korean character and the next."""
+    return _BESIDE_UNSPACED.sub(" ", text) if _UNSPACED_SCRIPT.search(text) else text
 
 
 def spelled_out(text: str) -> str:
@@ -170,7 +181,7 @@ class CrisisMatcher:
     def _token_pattern(self, phrase: str) -> List[Dict[str, Any]]:
         # Lemmatize the whole phrase, as messages are: "'m" alone is not "'m" in "i'm".
         pattern: List[Dict[str, Any]] = []
-        for token in self._nlp(phrase):
+        for token in self._nlp(character_words(phrase)):
             if token.text == GAP:
                 pattern += [{"OP": "?"}] * GAP_LENGTH
             else:
@@ -196,7 +207,7 @@ class CrisisMatcher:
 
     def matches_read(self, read_as: str) -> List[CrisisMatch]:
         """`matches` for a message already read by `read_as`."""
-        doc = self._nlp(read_as)
+        doc = self._nlp(character_words(read_as))
         found = []
         for match_id, start, end in sorted(self._matcher(doc), key=lambda m: (m[1], -m[2])):
             group, phrase = self._phrases[self._nlp.vocab.strings[match_id]]

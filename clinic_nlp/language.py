@@ -68,6 +68,12 @@ def _letters(text: str) -> int:
     return sum(ch.isalpha() for ch in text)
 
 
+def _non_latin_letters(text: str) -> int:
+    # Latin letters, accented ones included, are under U+0250 (Vietnamese's are in the Latin
+    # Extended Additional block, U+1E00-U+1EFF).
+    return sum(ch.isalpha() and ch > "\u024f" and not "\u1e00" <= ch <= "\u1eff" for ch in text)
+
+
 def _confidences(text: str) -> Dict[str, float]:
     """Lingua's confidence per language code, highest first."""
     return {
@@ -77,8 +83,15 @@ def _confidences(text: str) -> Dict[str, float]:
 
 
 def is_english(text: str) -> bool:
-    """True when the message is written (mostly) in English, or is too short to tell."""
-    if _letters(text) < MIN_LETTERS:
+    """True when the message is written (mostly) in English, or is too short to tell.
+
+    Letters mostly outside the Latin alphabet (Chinese, Korean, Russian...) are not English
+    however few: "죽고싶어요" is five letters and a whole sentence.
+    """
+    letters = _letters(text)
+    if letters and _non_latin_letters(text) * 2 > letters:
+        return False
+    if letters < MIN_LETTERS:
         return True
     from lingua import Language
 

@@ -21,10 +21,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
+from clinic.wording import OTHER_LANGUAGE_ENTITY
 from evaluation.heldout import DEFAULT_MODEL, PROJECT_DIR, Parser
 
 FIRST_PASS_RECORD = PROJECT_DIR / "evaluation" / "first_pass.json"
 FALLBACKS = {"nlu_fallback", "FALLBACK"}
+# A message in a language the assistant does not answer in (Russian, Vietnamese...) gets, in
+# that language, "I answer in English and Spanish" with the clinic's phone: it says it cannot
+# help, which is what FALLBACK means in the sets ("asks to rephrase or says it can't help"),
+# so it is scored as a fallback, not as the English off-topic reply. (Until 2026-12-07 it was
+# scored as out_of_scope: right only where out_of_scope was listed.)
+IN_THEIR_LANGUAGE = "out_of_scope/in_their_language"
 
 
 @dataclass
@@ -42,7 +49,7 @@ class Item:
         """The assistant gave one of the acceptable answers (a fallback counts for off-topic)."""
         if self.predicted == "crisis":
             return "crisis" in self.acceptable
-        if self.predicted == "nlu_fallback":
+        if self.predicted in ("nlu_fallback", IN_THEIR_LANGUAGE):
             return bool(FALLBACKS & set(self.acceptable)) or "out_of_scope" in self.acceptable
         return self.predicted in self.acceptable
 
@@ -125,6 +132,11 @@ def score(parser: Parser, paths: Sequence[Path]) -> tuple:
         for item in items:
             parse = parser.parse(item.text)
             item.predicted = answer_label(parse)[0]
+            if item.predicted == "out_of_scope" and any(
+                entity.get("entity") == OTHER_LANGUAGE_ENTITY for entity in parse.get("entities")
+                or []
+            ):
+                item.predicted = IN_THEIR_LANGUAGE
             item.tier = (parse.get("crisis_detector") or {}).get("tier") or ""
         per_file[path.name] = asdict(figures(items))
         all_items += items

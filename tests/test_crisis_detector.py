@@ -88,6 +88,10 @@ def test_a_crisis_phrase_the_classifiers_cannot_judge_decides_alone(
     assert rule_is_certain("non ce la faccio più a vivere", {"matched_text": "a vivere"})
     assert not rule_is_certain("these copays will kill me", {"matched_text": "kill me"})
     assert detector.tier(0.05, True, rule_certain=True) == CRISIS
+    # A few characters of Korean or Chinese are a whole sentence, not "too short to tell".
+    assert rule_is_certain("죽고싶어요 진짜", {"matched_text": "죽 고 싶"})
+    assert rule_is_certain("我想死", {"matched_text": "想 死"})
+    assert not rule_is_certain("these copays are killing me 😭", {"matched_text": "kill me"})
 
 
 @pytest.mark.parametrize(

@@ -86,6 +86,31 @@ def test_disguised_crisis_phrases_match(nlp, text: str) -> None:
     assert matcher.first_match(text) is not None
 
 
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [("Con muốn chết.", "con muốn chết"), ("Tôi không muốn sống nữa", "không muốn sống"),
+     ("我真的想死了", "想死"), ("죽고싶어요", "죽고 싶"), ("죽고 싶어요", "죽고 싶"),
+     ("もう死にたいです", "死にたい"), ("мне так плохо, хочу умереть", "хочу умереть"),
+     ("gusto ko nang mamatay", "gusto ko nang mamatay"), ("bé không thở, làm sao", "không thở")],
+)
+def test_crisis_phrases_in_the_languages_visitors_write_in(
+    matcher: CrisisMatcher, text: str, phrase: str
+) -> None:
+    """Vietnamese, Chinese, Korean, Japanese, Russian, Tagalog: the classifiers read only
+    English and Spanish, so these phrases are the rule layer's alone. Chinese, Japanese and
+    Korean are matched character by character, inside runs written without spaces."""
+    match = matcher.first_match(text)
+    assert match is not None and match.phrase == phrase
+
+
+@pytest.mark.parametrize(
+    "text", ["Mệt muốn chết after my shift haha, can I book?", "Trời ơi mắc quá chết luôn",
+             "ketamine 多少钱?", "예약하고 싶어요"],
+)
+def test_everyday_words_in_those_languages_do_not_match(matcher: CrisisMatcher, text: str) -> None:
+    assert matcher.first_match(text) is None
+
+
 def test_a_phrase_added_by_a_clinician_is_used(nlp, tmp_path: Path) -> None:
     path = tmp_path / "crisis.yml"
     path.write_text("suicide:\n  - not see another spring\n")

@@ -131,3 +131,21 @@ def test_the_faster_vectorizer_learns_what_scikit_learn_learns(settings: dict) -
         assert np.array_equal(getattr(mine, part), getattr(reference, part))
     unseen = ["how much for one", "zzz qqq"]
     assert (ours.transform(unseen) != theirs.transform(unseen)).nnz == 0
+
+
+def test_a_visitors_message_is_scored_as_scikit_learn_scores_it() -> None:
+    # A few texts (a message and its sentences) are scored without building the feature
+    # matrix; the probabilities must be scikit-learn's, or the thresholds would mean something
+    # else at parse time than in the cross-validation that chose them.
+    texts, labels = examples()
+    random = np.random.default_rng(0)  # sentence vectors that count in the scores too
+    model = IntentModel()
+    model.fit(texts, random.normal(size=(len(texts), 384)).astype(np.float32), labels)
+    messages = ["How much is ONE infusion?? 😅", "is it FDA approved", "hi", "zzz", "",
+                "price of the fda approved one, hello"]
+    vectors = random.normal(size=(len(messages), 384)).astype(np.float32)
+    fast = model.predict_proba(messages, vectors)
+    slow = model._model.predict_proba(model._features.transform(messages * 10,
+                                                                np.vstack([vectors] * 10)))
+    assert fast.shape == (len(messages), 3)
+    assert np.allclose(fast, slow[: len(messages)], rtol=0, atol=1e-12)
