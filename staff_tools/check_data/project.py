@@ -13,6 +13,22 @@ from staff_tools.check_data.yaml_errors import yaml_problem
 from staff_tools.check_data.yaml_nodes import node_line, repeated_names
 
 
+# libyaml's parser, when PyYAML was built with it: the same nodes and line numbers in a tenth
+# of the time (the data files hold 19,000 examples; a staff edit checks them twice). A file it
+# cannot read is read again by the pure-Python parser, whose error messages `yaml_problem`
+# explains.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
+def _compose(text: str) -> Optional[Node]:
+    if _FAST_LOADER is not None:
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 class Project:
     """One project folder being checked: reads its files and collects the report."""
 
@@ -48,7 +64,7 @@ class Project:
             return None
         self._source[rel] = text.splitlines()
         try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            node = _compose(text)
         except yaml.MarkedYAMLError as error:
             self.report.problems.append(yaml_problem(rel, error))
             return None
