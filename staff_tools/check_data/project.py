@@ -12,7 +12,6 @@ from staff_tools.check_data.report import Problem, Report
 from staff_tools.check_data.yaml_errors import yaml_problem
 from staff_tools.check_data.yaml_nodes import node_line, repeated_names
 
-
 # libyaml's parser, when PyYAML was built with it: the same nodes and line numbers in a tenth
 # of the time (the data files hold 19,000 examples; a staff edit checks them twice). A file it
 # cannot read is read again by the pure-Python parser, whose error messages `yaml_problem`
