@@ -241,7 +241,7 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
                 # The detector tells an emergency from another crisis only in the languages it
                 # learnt; in Vietnamese or Korean its reading is noise, and the phrase's group
                 # decides ("Con muốn chết." is not 911 first, "bé không thở" is).
-                readable = not (rule and certain) or spanish
+                readable = not certain or spanish  # `certain` implies a phrase matched
                 emergency = rule.get("group") == EMERGENCY_RULE_GROUP or bool(
                     readable and score and score.emergency
                 )
