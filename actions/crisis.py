@@ -16,7 +16,7 @@ from clinic.buttons import phone_button
 from clinic.parse_result import FALLBACK, prefaced_question
 from clinic.settings import ClinicSettings, Clock, current_settings, utc_now
 from clinic.topics import current_topics
-from clinic.wording import LANGUAGE_SLOT, wording
+from clinic.wording import LANGUAGE_SLOT, OTHER_LANGUAGE_ENTITY, current_languages, wording
 
 NOT_UNDERSTOOD = "utter_please_rephrase"
 
@@ -25,7 +25,9 @@ class ActionCrisisContact(Action):
     """Give the clinic's phone for non-urgent help (the resources came from `utter_crisis`).
 
     The 988 / 741741 / 911 reply is a domain response so that it reaches the visitor even
-    when the action server is down; this action only adds the clinic's number.
+    when the action server is down; this action only adds the clinic's number, and, for a
+    message in a language the assistant does not answer in, the line of settings/languages.yml
+    naming 911 and 988 in that language.
     """
 
     def __init__(self, settings: Optional[ClinicSettings] = None, clock: Clock = utc_now) -> None:
@@ -41,6 +43,12 @@ class ActionCrisisContact(Action):
     ) -> List[Dict[str, Any]]:
         """Send the clinic's phone number for non-urgent help."""
         settings = self._settings or current_settings()
+        # A crisis written in a language the assistant does not answer in (Vietnamese,
+        # Russian...): the sentence with 911 and 988 in that language, after the crisis reply.
+        code = next(tracker.get_latest_entity_values(OTHER_LANGUAGE_ENTITY), None)
+        in_their_language = current_languages().in_danger(code)
+        if in_their_language:
+            dispatcher.utter_message(text=in_their_language)
         words = wording(tracker.get_slot(LANGUAGE_SLOT))
         now = self._clock()
         if settings.is_open(now):

@@ -14,6 +14,7 @@ do not (the action server refuses to start with them, and `make validate` names 
 from __future__ import annotations
 
 import dataclasses
+import re
 import string
 from dataclasses import dataclass
 from functools import cache
@@ -114,6 +115,25 @@ class Languages:
     spanish: Wording
     other_languages: Mapping[str, str]
 
+    def in_danger(self, code: Optional[str]) -> Optional[str]:
+        """The sentence of a language's reply that names 911 and 988, or None.
+
+        After a crisis message in that language the crisis reply (English, with its buttons)
+        is followed by this sentence, so the visitor reads where to turn in their language.
+        """
+        text = self.other_languages.get(str(code)) if code else None
+        return _danger_sentence(text) if text else None
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+
+
+def _danger_sentence(text: str) -> Optional[str]:
+    for sentence in reversed(_SENTENCE_END.split(text)):
+        if all(number in sentence for number in CRISIS_NUMBERS):
+            return sentence.strip()
+    return None
+
 
 def language_problems(raw: Any) -> List[str]:
     """Every problem in settings/languages.yml's content, in words staff can act on."""
@@ -147,9 +167,10 @@ def language_problems(raw: Any) -> List[str]:
         for code, text in others.items():
             if not isinstance(text, str) or _names(text) != ["phone"]:
                 problems.append(f"other_languages: '{code}' must be a text containing {{phone}}")
-            elif not all(number in text for number in CRISIS_NUMBERS):
-                problems.append(f"other_languages: '{code}' must name 911 and 988 (for a "
-                                "visitor in crisis who writes in that language)")
+            elif _danger_sentence(text) is None:
+                problems.append(f"other_languages: '{code}' must name 911 and 988 in one "
+                                "sentence (a visitor in crisis who writes in that language "
+                                "reads that sentence after the crisis reply)")
     return problems
 
 

@@ -26,6 +26,12 @@ from evaluation.heldout import DEFAULT_MODEL, PROJECT_DIR, Parser
 
 FIRST_PASS_RECORD = PROJECT_DIR / "evaluation" / "first_pass.json"
 FALLBACKS = {"nlu_fallback", "FALLBACK"}
+# The off-topic reply opens "Sorry, I can't help with that" and says what the assistant can
+# help with (domain.yml, utter_out_of_scope): it says it can't help, which the sets' FALLBACK
+# means, so it is right wherever FALLBACK or out_of_scope is listed. (Until round 24, the
+# tenth session of 2026-12-07, it was right only where out_of_scope was listed: a fragment
+# such as "my friend" labelled FALLBACK counted as a miss.)
+SAYS_IT_CANNOT_HELP = {"out_of_scope"}
 # A message in a language the assistant does not answer in (Russian, Vietnamese...) gets, in
 # that language, "I answer in English and Spanish" with the clinic's phone: it says it cannot
 # help, which is what FALLBACK means in the sets ("asks to rephrase or says it can't help"),
@@ -49,7 +55,7 @@ class Item:
         """The assistant gave one of the acceptable answers (a fallback counts for off-topic)."""
         if self.predicted == "crisis":
             return "crisis" in self.acceptable
-        if self.predicted in ("nlu_fallback", IN_THEIR_LANGUAGE):
+        if self.predicted in ("nlu_fallback", IN_THEIR_LANGUAGE, *SAYS_IT_CANNOT_HELP):
             return bool(FALLBACKS & set(self.acceptable)) or "out_of_scope" in self.acceptable
         return self.predicted in self.acceptable
 

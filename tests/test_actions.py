@@ -195,6 +195,31 @@ def test_the_crisis_contact_gives_the_phone_and_never_booking(settings: ClinicSe
     assert button_urls(message) == [TEL]
 
 
+def test_a_crisis_in_another_language_adds_911_and_988_in_that_language(
+    settings: ClinicSettings,
+) -> None:
+    tracker = make_tracker(intent="crisis", text="Con muốn chết.",
+                           entities={"other_language": "vi", "crisis_kind": "crisis"})
+    in_their_language, clinic_line = run(
+        ActionCrisisContact(settings, lambda: TUESDAY_MORNING), tracker)
+    assert in_their_language["text"] == (
+        "Nếu bạn đang gặp nguy hiểm hoặc khủng hoảng, hãy gọi ngay 911 hoặc 988.")
+    assert not in_their_language.get("buttons")  # the crisis reply's buttons came first
+    assert "415-249-2580" in clinic_line["text"] and button_urls(clinic_line) == [TEL]
+
+
+def test_every_other_language_reply_has_a_sentence_for_a_visitor_in_crisis() -> None:
+    from clinic.wording import current_languages, language_problems
+
+    languages = current_languages()
+    for code in languages.other_languages:
+        sentence = languages.in_danger(code)
+        assert sentence and "911" in sentence and "988" in sentence and "{phone}" not in sentence
+    problems = language_problems({"spanish": {}, "other_languages": {
+        "fr": "Appelez le {phone}. Le 911 existe. Le 988 aussi."}})
+    assert any("'fr' must name 911 and 988 in one sentence" in p for p in problems)
+
+
 def test_every_faq_topic_in_the_domain_is_listed_with_a_title() -> None:
     import yaml
 

@@ -155,3 +155,21 @@ def test_a_question_in_another_language_counts_as_a_fallback_in_the_blind_scores
     result, items = score(parser, [path])
     assert items[0].predicted == "out_of_scope/in_their_language"
     assert result.in_scope_right == 1.0
+
+
+def test_the_off_topic_reply_counts_as_a_fallback_in_the_blind_scores() -> None:
+    """utter_out_of_scope opens "Sorry, I can't help with that": what FALLBACK means."""
+    import yaml
+
+    from evaluation.blind import Item
+
+    domain = yaml.safe_load((PROJECT_DIR / "domain.yml").read_text(encoding="utf-8"))
+    english = [v["text"] for v in domain["responses"]["utter_out_of_scope"]
+               if "es" not in str(v.get("condition"))]
+    assert english and all(text.startswith("Sorry, I can't help with that.") for text in english)
+    fragment = Item("my friend", ["FALLBACK"], "inscope", predicted="out_of_scope")
+    assert fragment.right
+    assert not Item("how fast does it work", ["faq/speed"], "inscope",
+                    predicted="out_of_scope").right
+    assert not Item("is weed addictive", ["out_of_scope", "FALLBACK"], "oos",
+                    predicted="faq/safety").right

@@ -206,8 +206,8 @@ def test_an_other_language_reply_without_the_crisis_numbers_is_a_problem() -> No
     raw = yaml.safe_load((DOMAIN_FILE.parent / "settings" / "languages.yml").read_text())
     raw["other_languages"]["fr"] = "Je peux répondre en anglais. Appelez le {phone}."
     assert language_problems(raw) == [
-        "other_languages: 'fr' must name 911 and 988 (for a visitor in crisis who writes in "
-        "that language)"]
+        "other_languages: 'fr' must name 911 and 988 in one sentence (a visitor in crisis who "
+        "writes in that language reads that sentence after the crisis reply)"]
 
 
 def test_a_spanish_text_that_lost_its_placeholder_is_a_problem() -> None:
