@@ -26,6 +26,8 @@ The parse result carries `crisis_detector` with the risk, tier and kind (never t
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -68,6 +70,34 @@ KIND_METADATA = "crisis_kind"
 # of a crisis stays under this: over it, the phrase is more likely one whose crisis meaning
 # comes with the negation ("wouldn't mind if I got a terminal diagnosis").
 DENIAL_TRUSTED_BELOW = 0.9
+# Words that say nothing by themselves. A message made only of them ("and the", "so what was
+# i") carries no sign of a crisis, and the classifiers' reading of it is noise (round 24's
+# "and the" had a risk of 0.64, over the crisis threshold): without a crisis phrase it gets at
+# most the check-in. Words that can carry a crisis alone ("help", "why", "no", "nothing",
+# "alone", "enough", "done", "over", "sorry", "bye") are not here.
+FUNCTION_WORDS = frozenset("""
+a an the and or so then than if as of to in on at by for from with about into up down off
+i me my mine you your yours he him his she her hers it its we us our they them their this that
+these those there here what which who whom whose when where how was is am are be been being
+were do does did doing have has had having will would shall should can could may might must
+just like um uh uhm hmm er erm oh ah ok okay well wait also too very really yeah yes yep ya
+""".split())
+_WORDS = re.compile(r"[^\W\d_]+")
+_CONTRACTION = re.compile(r"'(?:s|t|m|d|re|ve|ll)\b")  # "i'm" is "i"; "k.m.s" stays three letters
+
+
+def carries_no_content(text: str) -> bool:
+    """The text has words, every one of them a function word, and nothing else but punctuation.
+
+    Digits and emoji count as content (a "💀" or "🔪" alone is read by the classifiers).
+    """
+    lowered = _CONTRACTION.sub("", text.lower().replace("’", "'"))
+    words = _WORDS.findall(lowered)
+    rest = _WORDS.sub("", lowered)
+    return bool(words) and all(word in FUNCTION_WORDS for word in words) and all(
+        not char.isalnum() and (char.isspace() or unicodedata.category(char).startswith("P"))
+        for char in rest
+    )
 
 
 def crisis_label(message: Message) -> str:
@@ -236,6 +266,8 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
                 if (classifier >= float(self._config["classifier_threshold"]) and score
                         and score.risk >= float(self._config["check_in_threshold"])):
                     tier = CRISIS  # the intent classifier this sure, the detector not silent
+                if tier == CRISIS and not rule and carries_no_content(message.get(TEXT) or ""):
+                    tier = CHECK_IN  # "and the": nothing to read a crisis in
             if tier == CRISIS:
                 spanish = is_spanish(message.get(TEXT) or "")
                 # The detector tells an emergency from another crisis only in the languages it

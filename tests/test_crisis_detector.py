@@ -123,3 +123,23 @@ def test_a_phrase_the_examples_use_lightly_needs_the_classifiers_risk(
     detector: SemanticCrisisDetector, risk: float, tier: str
 ) -> None:
     assert detector.tier(risk, True, rule_light=True) == tier
+
+
+@pytest.mark.parametrize(
+    ("text", "empty"),
+    [
+        ("and the", True),
+        ("so what was i", True),
+        ("ok and?", True),
+        ("I want to die", False),
+        ("help", False),  # words that can carry a crisis alone are content
+        ("why", False),
+        ("k.m.s", False),  # an acronym's letters are not "i'm"'s m
+        ("💀", False),  # emoji and digits are read by the classifiers
+        ("911", False),
+    ],
+)
+def test_a_message_of_function_words_alone_carries_no_content(text: str, empty: bool) -> None:
+    from clinic_nlp.crisis_detector import carries_no_content
+
+    assert carries_no_content(text) is empty

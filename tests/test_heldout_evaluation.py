@@ -173,3 +173,11 @@ def test_the_off_topic_reply_counts_as_a_fallback_in_the_blind_scores() -> None:
                     predicted="out_of_scope").right
     assert not Item("is weed addictive", ["out_of_scope", "FALLBACK"], "oos",
                     predicted="faq/safety").right
+
+
+@pytest.mark.parametrize("fragment", ["and the", "and", "so what was i"])
+def test_a_fragment_without_a_content_word_never_gets_the_full_crisis_reply(
+    parser: Parser, fragment: str
+) -> None:
+    # Round 24's "and the" got the crisis reply (risk 0.64): at most the check-in now.
+    assert parser.parse(fragment)["intent"]["name"] != "crisis"

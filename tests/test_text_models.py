@@ -149,3 +149,22 @@ def test_a_visitors_message_is_scored_as_scikit_learn_scores_it() -> None:
                                                                 np.vstack([vectors] * 10)))
     assert fast.shape == (len(messages), 3)
     assert np.allclose(fast, slow[: len(messages)], rtol=0, atol=1e-12)
+
+
+def test_a_stored_model_reads_back_as_saved_and_older_models_still_load(tmp_path) -> None:
+    import joblib
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from clinic_nlp.stored import load_or_none, save
+
+    storage = LocalModelStorage(tmp_path)
+    value = {"weights": np.arange(6.0).reshape(2, 3), "labels": ["faq/speed", "greet"]}
+    save(storage, Resource("new"), "model.pickle", value)
+    loaded = load_or_none(storage, Resource("new"), "model.pickle")
+    assert loaded["labels"] == value["labels"]
+    assert np.array_equal(loaded["weights"], value["weights"])
+    with storage.write_to(Resource("old")) as directory:  # a model trained before 2026-12-07
+        joblib.dump(value, directory / "model.joblib")
+    assert load_or_none(storage, Resource("old"), "model.joblib")["labels"] == value["labels"]
+    assert load_or_none(storage, Resource("never-trained"), "model.pickle") is None
