@@ -10,7 +10,8 @@ clinical text mining does (NegEx, Chapman et al. 2001), kept deliberately narrow
   myself"). "I'm not okay I want to die" and "I don't know if I want to die" stay affirmed:
   "okay" and "know" end the scope.
 - **past**: the phrase's sentence places it in the past ("years ago", "used to", "back in
-  2019", "last year", "as a teen", "hace años") or the message says it is over ("that
+  2019", "last year", "as a teen", "hace años"; "back in" only before a time: "my family back
+  in Kerala" is a place, and its crisis phrase is said now) or the message says it is over ("that
   passed", "I'm stable now", "ya estoy bien"), and nothing in the message brings it back
   ("again", "lately", "tonight", "otra vez"). A recent past ("last week", "last month") stays
   affirmed: a recent attempt is a present risk.
@@ -44,7 +45,9 @@ SCOPE_WORDS = frozenset({
     "voy", "a", "ganas", "me", "he", "planeo", "intención", "intencion",
 })
 _PAST = re.compile(
-    r"\b(?:(?:years?|decades?|long time|long) ago|used to|back in|in the past|as a (?:teen|"
+    r"\b(?:(?:years?|decades?|long time|long) ago|used to|back then|back in (?:the day|those "
+    r"days|the (?:'?\d0s|eighties|nineties)|(?:19|20)\d\d|(?:high )?school|college|uni|"
+    r"my (?:teens|twenties|20s|thirties|30s|youth))|in the past|as a (?:teen|"
     r"teenager|kid|child)|when i was (?:a |in |younger|young|\d)|in (?:high school|college|"
     r"my (?:teens|twenties|20s))|that passed|haven'?t (?:in|since|for)|not since|"
     r"hace (?:muchos |unos |varios )?años|de joven|cuando era|last year|(?:a few|several|"

@@ -91,13 +91,21 @@ def test_disguised_crisis_phrases_match(nlp, text: str) -> None:
     [("Con muốn chết.", "con muốn chết"), ("Tôi không muốn sống nữa", "không muốn sống"),
      ("我真的想死了", "想死"), ("죽고싶어요", "죽고 싶"), ("죽고 싶어요", "죽고 싶"),
      ("もう死にたいです", "死にたい"), ("мне так плохо, хочу умереть", "хочу умереть"),
-     ("gusto ko nang mamatay", "gusto ko nang mamatay"), ("bé không thở, làm sao", "không thở")],
+     ("gusto ko nang mamatay", "gusto ko nang mamatay"), ("bé không thở, làm sao", "không thở"),
+     # Round 25's Afrikaans message got the off-topic reply; the languages beside it since.
+     ("Ek wil nie meer lewe nie", "wil nie meer lewe nie"),
+     ("ik wil niet meer leven", "ik wil niet meer leven"), ("Chcę umrzeć", "chcę umrzeć"),
+     ("Ölmek istiyorum artık", "ölmek istiyorum"), ("aku mau mati aja", "aku mau mati"),
+     ("أريد أن أموت", "أريد أن أموت"), ("میخوام بمیرم", "میخوام بمیرم"),
+     ("मैं मरना चाहता हूँ", "मरना चाहता"), ("אני רוצה למות", "רוצה למות"),
+     ("abeg i wan die", "i wan die"), ("Mwen vle mouri", "mwen vle mouri")],
 )
 def test_crisis_phrases_in_the_languages_visitors_write_in(
     matcher: CrisisMatcher, text: str, phrase: str
 ) -> None:
-    """Vietnamese, Chinese, Korean, Japanese, Russian, Tagalog: the classifiers read only
-    English and Spanish, so these phrases are the rule layer's alone. Chinese, Japanese and
+    """Vietnamese, Chinese, Korean, Japanese, Russian, Tagalog, Afrikaans, Dutch, Polish,
+    Turkish, Indonesian, Arabic, Persian, Hindi, Hebrew, Pidgin, Kreyòl: the classifiers read
+    only English and Spanish, so these phrases are the rule layer's alone. Chinese, Japanese and
     Korean are matched character by character, inside runs written without spaces."""
     match = matcher.first_match(text)
     assert match is not None and match.phrase == phrase
@@ -105,7 +113,8 @@ def test_crisis_phrases_in_the_languages_visitors_write_in(
 
 @pytest.mark.parametrize(
     "text", ["Mệt muốn chết after my shift haha, can I book?", "Trời ơi mắc quá chết luôn",
-             "ketamine 多少钱?", "예약하고 싶어요"],
+             "ketamine 多少钱?", "예약하고 싶어요", "capek setengah mati, bisa booking?",
+             "Ek wil nie dood nie", "Dankie, totsiens"],
 )
 def test_everyday_words_in_those_languages_do_not_match(matcher: CrisisMatcher, text: str) -> None:
     assert matcher.first_match(text) is None
@@ -189,6 +198,9 @@ def test_a_patterns_file_that_compiled_is_not_compiled_again(
     ("i don't know why but i want to die", "affirmed"),
     ("not gonna lie i want to kill myself", "affirmed"),
     ("i tried to kill myself years ago and i'm thinking about it again", "affirmed"),
+    ("i self harmed back in 2019, is that a problem", "past"),
+    # "back in" before a place is not the past (round 25: an expat's "family back in Kerala").
+    ("i'm a burden to my family back in kerala, they'd be better off without me", "affirmed"),
 ])
 def test_a_crisis_phrase_denied_or_in_the_past_is_told_apart(
     matcher: CrisisMatcher, text: str, context: str
