@@ -90,11 +90,12 @@ def test_solving_the_labels_two_at_a_time_gives_the_same_classifier() -> None:
     from clinic_nlp.text_models import TwoCoreLinearSVC
 
     rng = np.random.default_rng(7)
-    features = rng.normal(size=(300, 20))
-    labels = np.asarray([f"label{i}" for i in rng.integers(0, 5, size=300)])
-    features[np.arange(300), [int(label[-1]) for label in labels]] += 2.0
-    labels[:30] = "label0"  # unbalanced, so "balanced" class weights matter
-    for class_weight in (None, "balanced"):
+    for count, class_weight in [(5, None), (5, "balanced"), (3, "balanced"), (2, None)]:
+        # Five labels: two liblinear problems of several labels each; three: one per label.
+        features = rng.normal(size=(300, 20))
+        labels = np.asarray([f"label{i}" for i in rng.integers(0, count, size=300)])
+        features[np.arange(300), [int(label[-1]) for label in labels]] += 2.0
+        labels[:30] = "label0"  # unbalanced, so "balanced" class weights matter
         plain = LinearSVC(C=0.5, class_weight=class_weight).fit(features, labels)
         two_core = TwoCoreLinearSVC(C=0.5, class_weight=class_weight).fit(features, labels)
         assert list(two_core.classes_) == list(plain.classes_)
