@@ -16,7 +16,8 @@ probability of `crisis`. It runs last and decides:
   Intent `crisis`, and an entity `crisis_kind` that picks the reply's variant (domain.yml):
   `emergency` (911 first) or `crisis`, with `_es` when the message is in Spanish.
 - check-in: risk >= check_in_threshold, or a crisis phrase that both classifiers read as
-  clearly no crisis (an idiom: "this price is killing me"). The intent stays;
+  clearly no crisis (an idiom: "this price is killing me"), or a message in a script the
+  classifiers cannot read and not answered in its language (`unreadable`). The intent stays;
   `crisis_kind: check_in` tells the actions to drop any booking offer and add one line
   naming 988.
 Both thresholds are chosen by cross-validation (`python -m evaluation.cross_validate`).
@@ -45,7 +46,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from clinic_nlp import text_models
 from clinic_nlp.crisis_rules import CRISIS_INTENT, READ_AS_KEY, classifier_crisis_confidence
 from clinic_nlp.crisis_rules import PARSE_KEY as RULE_KEY
-from clinic_nlp.language import is_english, is_spanish
+from clinic_nlp.language import OTHER_ENTITY, in_another_script, is_english, is_spanish
 from clinic_nlp.negation import AFFIRMED
 from clinic_nlp.sentence_embeddings import (
     DEFAULT_CACHE_PATH,
@@ -268,6 +269,8 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
                     tier = CRISIS  # the intent classifier this sure, the detector not silent
                 if tier == CRISIS and not rule and carries_no_content(message.get(TEXT) or ""):
                     tier = CHECK_IN  # "and the": nothing to read a crisis in
+                if tier == NONE and unreadable(message):
+                    tier = CHECK_IN  # "መሞት እፈልጋለሁ": no one here can tell it is not a crisis
             if tier == CRISIS:
                 spanish = is_spanish(message.get(TEXT) or "")
                 # The detector tells an emergency from another crisis only in the languages it
@@ -342,6 +345,21 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
         crisis = {"name": CRISIS_INTENT, "confidence": 1.0}
         message.set(INTENT, crisis, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [crisis, *ranking], add_to_output=True)
+
+
+def unreadable(message: Message) -> bool:
+    """Written in a script the classifiers cannot read, and not answered in its language.
+
+    Amharic, Persian, Arabic, Urdu, Hebrew...: without a crisis phrase of the rule layer,
+    nothing here can tell "I want to die" from "how much is it", and missing a crisis costs
+    more than a line naming 988, so such a message gets the check-in (round 26: five crisis
+    messages in Persian, Somali, Amharic, Urdu and Pashto got the English off-topic reply,
+    nothing about 988). A language the assistant answers in (`other_language`: Chinese,
+    Russian...) is left alone: that reply names 911 and 988 in it.
+    """
+    entities = message.get(ENTITIES) or []
+    return in_another_script(message.get(TEXT) or "") and not any(
+        entity.get("entity") == OTHER_ENTITY for entity in entities)
 
 
 def rule_is_certain(text: str, rule: Dict[str, Any]) -> bool:

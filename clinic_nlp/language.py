@@ -82,6 +82,15 @@ def _confidences(text: str) -> Dict[str, float]:
     }
 
 
+def in_another_script(text: str) -> bool:
+    """Letters mostly outside the Latin alphabet: Arabic, Persian, Amharic, Chinese, Russian...
+
+    Neither classifier can read such a message (they learnt English and Spanish).
+    """
+    letters = _letters(text)
+    return bool(letters) and _non_latin_letters(text) * 2 > letters
+
+
 def is_english(text: str) -> bool:
     """True when the message is written (mostly) in English, or is too short to tell.
 
@@ -89,7 +98,7 @@ def is_english(text: str) -> bool:
     however few: "죽고싶어요" is five letters and a whole sentence.
     """
     letters = _letters(text)
-    if letters and _non_latin_letters(text) * 2 > letters:
+    if in_another_script(text):
         return False
     if letters < MIN_LETTERS:
         return True

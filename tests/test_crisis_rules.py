@@ -98,7 +98,9 @@ def test_disguised_crisis_phrases_match(nlp, text: str) -> None:
      ("Ölmek istiyorum artık", "ölmek istiyorum"), ("aku mau mati aja", "aku mau mati"),
      ("أريد أن أموت", "أريد أن أموت"), ("میخوام بمیرم", "میخوام بمیرم"),
      ("मैं मरना चाहता हूँ", "मरना चाहता"), ("אני רוצה למות", "רוצה למות"),
-     ("abeg i wan die", "i wan die"), ("Mwen vle mouri", "mwen vle mouri")],
+     ("abeg i wan die", "i wan die"), ("Mwen vle mouri", "mwen vle mouri"),
+     ("Caawa waan is dilayaa", "waan is dilayaa"), ("መሞት እፈልጋለሁ", "መሞት እፈልጋለሁ"),
+     ("زه نور ژوند نه غواړم", "ژوند نه غواړم")],
 )
 def test_crisis_phrases_in_the_languages_visitors_write_in(
     matcher: CrisisMatcher, text: str, phrase: str

@@ -181,3 +181,21 @@ def test_a_fragment_without_a_content_word_never_gets_the_full_crisis_reply(
 ) -> None:
     # Round 24's "and the" got the crisis reply (risk 0.64): at most the check-in now.
     assert parser.parse(fragment)["intent"]["name"] != "crisis"
+
+
+@pytest.mark.parametrize("text", [
+    "ሰላም፣ ዋጋው ስንት ነው?",  # Amharic, "hello, how much is it?": no crisis phrase
+    "ما هو الكيتامين؟",  # Arabic, "what is ketamine?"
+])
+def test_a_message_in_a_script_nobody_here_reads_gets_the_line_naming_988(
+    parser: Parser, text: str
+) -> None:
+    # Round 26: crisis messages in Persian, Amharic, Urdu and Pashto got the English off-topic
+    # reply. Without a phrase nothing tells such a message from a crisis: the check-in.
+    assert parser.parse(text)["crisis_detector"]["tier"] == "check_in"
+
+
+def test_a_message_answered_in_its_own_language_gets_no_extra_line(parser: Parser) -> None:
+    parse = parser.parse("氯胺酮治疗要多少钱？")  # Chinese: that reply names 911 and 988
+    assert parse["intent"]["name"] == "out_of_scope"
+    assert parse.get("crisis_detector") is None
