@@ -100,7 +100,10 @@ def test_disguised_crisis_phrases_match(nlp, text: str) -> None:
      ("मैं मरना चाहता हूँ", "मरना चाहता"), ("אני רוצה למות", "רוצה למות"),
      ("abeg i wan die", "i wan die"), ("Mwen vle mouri", "mwen vle mouri"),
      ("Caawa waan is dilayaa", "waan is dilayaa"), ("መሞት እፈልጋለሁ", "መሞት እፈልጋለሁ"),
-     ("زه نور ژوند نه غواړم", "ژوند نه غواړم")],
+     ("زه نور ژوند نه غواړم", "ژوند نه غواړم"),
+     # Round 27: a parent who cannot breathe after an infusion, a lethal-dose question.
+     ("어머니가 숨을 잘 못 쉬세요 방금 치료 받고 왔는데", "숨을 잘 못 쉬"),
+     ("Hindi po makahinga si Lolo", "hindi * makahinga"), ("安眠药吃多少会死？", "吃多少会死")],
 )
 def test_crisis_phrases_in_the_languages_visitors_write_in(
     matcher: CrisisMatcher, text: str, phrase: str
@@ -116,7 +119,7 @@ def test_crisis_phrases_in_the_languages_visitors_write_in(
 @pytest.mark.parametrize(
     "text", ["Mệt muốn chết after my shift haha, can I book?", "Trời ơi mắc quá chết luôn",
              "ketamine 多少钱?", "예약하고 싶어요", "capek setengah mati, bisa booking?",
-             "Ek wil nie dood nie", "Dankie, totsiens"],
+             "Ek wil nie dood nie", "Dankie, totsiens", "压力大得喘不过气", "죽을 만큼 피곤해요"],
 )
 def test_everyday_words_in_those_languages_do_not_match(matcher: CrisisMatcher, text: str) -> None:
     assert matcher.first_match(text) is None
