@@ -88,9 +88,15 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         `set_apart`: intents left out of the ranking because a later component decides them
         (the crisis detector decides `crisis`); their probabilities go to the parse key
         `set_apart`.
+
+        `merged_when_close`: pairs [a, b] of intents that lead to the same reply where both
+        apply: when they are the two likeliest and within `close` of each other, the message
+        is b, with their probabilities added ("yes please book me": a yes that names booking
+        books, whether or not the assistant has just offered to; asked to rephrase before).
         """
         return {"retrieval_intent": "faq", "C": 0.5, "embedding_weight": 1.5, "set_apart": [],
-                "calibration_file": "build/calibration/intent.joblib"}
+                "calibration_file": "build/calibration/intent.joblib",
+                "merged_when_close": [], "close": 0.1}
 
     def __init__(
         self,
@@ -178,7 +184,8 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
                 label: round(float(p), 4)
                 for label, p in zip(self._model.labels, proba, strict=True) if label in set_apart
             }, add_to_output=True)
-            self._set_intent(message, intents)
+            self._set_intent(message, merge_close(
+                intents, self._config["merged_when_close"], float(self._config["close"])))
             if topics:
                 self._set_topic(message, topics)
         return messages
@@ -213,3 +220,16 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             {RESPONSE_SELECTOR_RETRIEVAL_INTENTS: [retrieval_intent], retrieval_intent: prediction},
             add_to_output=True,
         )
+
+
+def merge_close(intents: List[Ranked], pairs: List[List[str]], close: float) -> List[Ranked]:
+    """The ranking with a close pair of `pairs` (the two likeliest) merged into its second name."""
+    if len(intents) < 2:
+        return intents
+    first, second = intents[0], intents[1]
+    for kept_from, merged_into in pairs:
+        if ({first.name, second.name} == {kept_from, merged_into}
+                and abs(first.confidence - second.confidence) < close):
+            merged = Ranked(merged_into, first.confidence + second.confidence)
+            return [merged, *intents[2:]]
+    return intents

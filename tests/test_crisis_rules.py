@@ -206,6 +206,9 @@ def test_a_patterns_file_that_compiled_is_not_compiled_again(
     ("i self harmed back in 2019, is that a problem", "past"),
     # "back in" before a place is not the past (round 25: an expat's "family back in Kerala").
     ("i'm a burden to my family back in kerala, they'd be better off without me", "affirmed"),
+    # Recovery talk (round 28): the years of using are told as the past.
+    ("before i got sober i wanted to die every day. today i'm 2 years clean", "past"),
+    ("when i was drinking i wanted to die, now i just want the depression gone", "past"),
 ])
 def test_a_crisis_phrase_denied_or_in_the_past_is_told_apart(
     matcher: CrisisMatcher, text: str, context: str

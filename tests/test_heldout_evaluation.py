@@ -199,3 +199,9 @@ def test_a_message_answered_in_its_own_language_gets_no_extra_line(parser: Parse
     parse = parser.parse("氯胺酮治疗要多少钱？")  # Chinese: that reply names 911 and 988
     assert parse["intent"]["name"] == "out_of_scope"
     assert parse.get("crisis_detector") is None
+
+
+def test_a_yes_that_names_booking_books(parser: Parser) -> None:
+    # Round 26's "yes please book" and round 28's "yes please book me" were asked to rephrase.
+    for text in ("yes please book me", "yes please book"):
+        assert parser.parse(text)["intent"]["name"] == "book_consultation"

@@ -169,3 +169,18 @@ def test_a_stored_model_reads_back_as_saved_and_older_models_still_load(tmp_path
         joblib.dump(value, directory / "model.joblib")
     assert load_or_none(storage, Resource("old"), "model.joblib")["labels"] == value["labels"]
     assert load_or_none(storage, Resource("never-trained"), "model.pickle") is None
+
+
+def test_a_yes_that_names_booking_is_a_booking_when_the_two_are_close() -> None:
+    from clinic_nlp.intent_classifier import merge_close
+    from clinic_nlp.text_models import Ranked
+
+    pairs = [["affirm", "book_consultation"]]
+    close = [Ranked("affirm", 0.5), Ranked("book_consultation", 0.47), Ranked("faq", 0.03)]
+    merged = merge_close(close, pairs, 0.1)
+    assert [r.name for r in merged] == ["book_consultation", "faq"]
+    assert merged[0].confidence == pytest.approx(0.97)
+    clear_yes = [Ranked("affirm", 0.9), Ranked("book_consultation", 0.08)]
+    assert merge_close(clear_yes, pairs, 0.1) == clear_yes
+    other_pair = [Ranked("affirm", 0.5), Ranked("deny", 0.48)]
+    assert merge_close(other_pair, pairs, 0.1) == other_pair
