@@ -88,6 +88,18 @@ def test_disguised_crisis_phrases_match(nlp, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "phrase"),
+    [("gonna drive the rig off the bridge after shift", "drive * off the bridge"),  # round 29
+     ("some days i want to drive into oncoming traffic", "drive * into oncoming traffic")],
+)
+def test_driving_off_a_bridge_is_a_crisis_phrase(
+    matcher: CrisisMatcher, text: str, phrase: str
+) -> None:
+    match = matcher.first_match(text)
+    assert match is not None and match.phrase == phrase
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
     [("Con muốn chết.", "con muốn chết"), ("Tôi không muốn sống nữa", "không muốn sống"),
      ("我真的想死了", "想死"), ("죽고싶어요", "죽고 싶"), ("죽고 싶어요", "죽고 싶"),
      ("もう死にたいです", "死にたい"), ("мне так плохо, хочу умереть", "хочу умереть"),
