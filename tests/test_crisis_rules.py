@@ -89,7 +89,9 @@ def test_disguised_crisis_phrases_match(nlp, text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "phrase"),
     [("gonna drive the rig off the bridge after shift", "drive * off the bridge"),  # round 29
-     ("some days i want to drive into oncoming traffic", "drive * into oncoming traffic")],
+     ("some days i want to drive into oncoming traffic", "drive * into oncoming traffic"),
+     # round 31: a lethal-dose question
+     ("if i take my whole script of ambien will i just sleep forever", "whole script of")],
 )
 def test_driving_off_a_bridge_is_a_crisis_phrase(
     matcher: CrisisMatcher, text: str, phrase: str
