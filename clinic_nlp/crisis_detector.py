@@ -58,6 +58,7 @@ from clinic_nlp.sentence_embeddings import (
     shared_encoder,
 )
 from clinic_nlp.stored import code_fingerprint, load_or_none, save
+from clinic_nlp.term_counts import kept_term_counts
 from clinic_nlp.text_models import CRISIS, EMERGENCY, NONE, CrisisModel, CrisisScore, segments
 
 logger = logging.getLogger(__name__)
@@ -143,6 +144,9 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
             # the last full calibration, reused while few examples changed (as the intent
             # classifier's; empty: always calibrate)
             "calibration_file": "build/calibration/crisis.joblib",
+            # each text's n-gram counts, kept between trainings and shared with the intent
+            # classifier (clinic_nlp/term_counts.py; empty: counted afresh each time)
+            "term_counts_file": "build/term-counts.pickle",
         }
 
     def __init__(
@@ -183,6 +187,7 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
                 Path(self._config["calibration_file"]) if self._config["calibration_file"]
                 else None
             ),
+            term_counts=kept_term_counts(self._config),
         )
         logger.info("Crisis detector: %s calibration.",
                     "last" if model.calibration_reused else "a new")

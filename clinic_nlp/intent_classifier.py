@@ -43,6 +43,7 @@ from clinic.parse_result import RESPONSE_SELECTOR_KEY
 from clinic_nlp import text_models
 from clinic_nlp.sentence_embeddings import sentence_vector_or_zeros
 from clinic_nlp.stored import code_fingerprint, load_or_none, save
+from clinic_nlp.term_counts import kept_term_counts
 from clinic_nlp.text_models import IntentModel, Ranked, split_answer
 
 logger = logging.getLogger(__name__)
@@ -84,6 +85,8 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
 
         `calibration_file`: where the last full calibration is kept between trainings
         (clinic_nlp.text_models.RECALIBRATE_AFTER; empty: always calibrate).
+        `term_counts_file`: each text's n-gram counts, kept between trainings
+        (clinic_nlp/term_counts.py; empty: counted afresh).
 
         `set_apart`: intents left out of the ranking because a later component decides them
         (the crisis detector decides `crisis`); their probabilities go to the parse key
@@ -96,6 +99,7 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         """
         return {"retrieval_intent": "faq", "C": 0.5, "embedding_weight": 1.5, "set_apart": [],
                 "calibration_file": "build/calibration/intent.joblib",
+                "term_counts_file": "build/term-counts.pickle",
                 "merged_when_close": [], "close": 0.1}
 
     def __init__(
@@ -138,7 +142,8 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         )
         calibration = self._config["calibration_file"]
         model.fit(texts, vectors, [label for _, label in examples],
-                  calibration_file=Path(calibration) if calibration else None)
+                  calibration_file=Path(calibration) if calibration else None,
+                  term_counts=kept_term_counts(self._config))
         logger.info("Intent classifier: %s calibration.",
                     "last" if model.calibration_reused else "a new")
         responses = {

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import sys
 from typing import Any, Callable, Dict, List, Optional
 
 logger = logging.getLogger(__name__)
@@ -135,6 +136,19 @@ def _memoised_event_lookup(original: Callable[..., Any]) -> Callable[..., Any]:
         return result
 
     return resolve_by_type
+
+
+def leave_out_jax() -> None:
+    """Make `import jax` fail at once in this process (before TensorFlow is imported).
+
+    TensorFlow imports JAX, if it is installed, only to offer TF Lite's conversion of JAX
+    functions (`tensorflow/lite/python/util.py`, an optional import): 0.4-0.7 s of every
+    start of Rasa, which imports TensorFlow, for a feature nothing here uses. A `None` in
+    `sys.modules` is Python's documented way to say a module is absent; TensorFlow then goes
+    on without it (tests/test_speedups.py checks that it still does).
+    """
+    if "jax" not in sys.modules:
+        sys.modules["jax"] = None  # type: ignore[assignment]
 
 
 def install() -> None:

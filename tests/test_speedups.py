@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, List, Optional
 
 import jsonschema
 import pytest
@@ -160,3 +160,51 @@ def test_the_sequential_graph_runner_gives_the_models_own_results() -> None:
         ]
         assert predictions[0] == predictions[1]
         tracker.update(ActionExecuted("action_listen"))
+
+
+@pytest.mark.parametrize(("raised", "status"), [
+    (None, 0), (SystemExit(0), 0), (SystemExit(None), 0), (SystemExit(2), 2),
+    (SystemExit("error: no data"), 1),
+])
+def test_a_training_ends_with_rasas_exit_status(
+    raised: Optional[SystemExit], status: int, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    # `python -m clinic_speedups train` skips Python's teardown (os._exit), so the status
+    # Rasa ends with must be passed on by hand: make train and the staff console's publish
+    # read it to tell a failed training.
+    import clinic_server.rasa_internals
+    import clinic_speedups.__main__ as entry
+
+    ran: List[List[str]] = []
+
+    def rasa(arguments: List[str]) -> None:
+        ran.append(list(arguments))
+        if raised is not None:
+            raise raised
+
+    exits: List[int] = []
+    monkeypatch.setattr(clinic_server.rasa_internals, "run_rasa_command_line", rasa)
+    monkeypatch.setattr(entry, "end_process", exits.append)
+    entry.train(["train", "--out", "models"])
+    assert ran == [["train", "--out", "models"]] and exits == [status]
+    if isinstance(raised, SystemExit) and isinstance(raised.code, str):
+        assert "error: no data" in capsys.readouterr().err
+
+
+def test_tensorflow_still_imports_without_jax() -> None:
+    # The server and `make train` leave JAX out (clinic_speedups.leave_out_jax): TensorFlow
+    # imports it only for an optional TF Lite feature. If an upgrade of TensorFlow needs it,
+    # this fails, and leave_out_jax must go.
+    import subprocess
+    import sys
+
+    check = (
+        "import sys; from clinic_speedups import leave_out_jax; leave_out_jax(); "
+        "import tensorflow, rasa.model_training; "
+        "from tensorflow.lite.python import util; "
+        "assert util._xla_computation is None and sys.modules['jax'] is None"
+    )
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]

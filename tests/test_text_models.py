@@ -134,6 +134,59 @@ def test_the_faster_vectorizer_learns_what_scikit_learn_learns(settings: dict) -
     assert (ours.transform(unseen) != theirs.transform(unseen)).nnz == 0
 
 
+def _same_tfidf(mine, reference) -> None:  # type: ignore[no-untyped-def]
+    """The same matrix, entries compared in column order (rows may list them in another)."""
+    mine, reference = mine.copy(), reference.copy()
+    mine.sort_indices()
+    reference.sort_indices()
+    assert np.array_equal(mine.indptr, reference.indptr)
+    assert np.array_equal(mine.indices, reference.indices)
+    assert np.allclose(mine.data, reference.data, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("settings", [
+    {"analyzer": "char_wb", "ngram_range": (2, 4), "min_df": 2, "max_features": 40},
+    {"ngram_range": (1, 2), "min_df": 2},
+    {"ngram_range": (1, 2)},
+])
+def test_counts_kept_between_trainings_learn_what_scikit_learn_learns(
+    settings: dict, tmp_path: Path
+) -> None:
+    # A retraining reads the n-gram counts of the texts it has met before from the file and
+    # analyses only the new ones; what it learns must not depend on what the file held.
+    from clinic_nlp.term_counts import TermCountStore
+
+    texts, _ = examples()
+    texts = [*texts, "  Odd   spacing,\tTabs and a\nnewline ", "a", "ÉSTA ES UNA PRUEBA é"]
+    kept = tmp_path / "term-counts.pickle"
+    edited = [*texts[5:], "a brand new example about zebras", texts[0]]
+    expected = [set(texts), {"a brand new example about zebras"}, set()]
+    for training, analysed_then in zip((texts, edited, edited), expected, strict=True):
+        store = TermCountStore(kept)  # as a new training process would
+        analysed: List[str] = []
+        ours = _TfidfVectorizer(sublinear_tf=True, **settings)
+        analyze = ours.build_analyzer()
+        def counted(text: str, seen: List[str] = analysed, plain=analyze) -> List[str]:  # type: ignore[no-untyped-def]
+            seen.append(text)
+            return plain(text)
+
+        ours.build_analyzer = lambda counted=counted: counted  # type: ignore[method-assign]
+        ours.term_counts = store
+        mine = ours.fit_transform(training)
+        store.save()
+        theirs = TfidfVectorizer(sublinear_tf=True, **settings)
+        reference = theirs.fit_transform(training)
+        assert ours.vocabulary_ == theirs.vocabulary_
+        assert np.array_equal(ours.idf_, theirs.idf_)
+        _same_tfidf(mine, reference)
+        assert set(analysed) == analysed_then and len(analysed) == len(analysed_then)
+    kept.write_bytes(b"not a pickle")  # an unreadable file: counted afresh, same result
+    ours = _TfidfVectorizer(sublinear_tf=True, **settings)
+    ours.term_counts = TermCountStore(kept)
+    _same_tfidf(ours.fit_transform(edited), TfidfVectorizer(sublinear_tf=True, **settings)
+                .fit_transform(edited))
+
+
 def test_a_visitors_message_is_scored_as_scikit_learn_scores_it() -> None:
     # A few texts (a message and its sentences) are scored without building the feature
     # matrix; the probabilities must be scikit-learn's, or the thresholds would mean something
@@ -184,3 +237,18 @@ def test_a_yes_that_names_booking_is_a_booking_when_the_two_are_close() -> None:
     assert merge_close(clear_yes, pairs, 0.1) == clear_yes
     other_pair = [Ranked("affirm", 0.5), Ranked("deny", 0.48)]
     assert merge_close(other_pair, pairs, 0.1) == other_pair
+
+
+def test_sentence_vectors_become_the_sparse_rows_scipy_makes_of_them() -> None:
+    import scipy.sparse as sp
+
+    from clinic_nlp.text_models import _dense_rows
+
+    vectors = np.random.default_rng(0).normal(size=(50, 7)).astype(np.float32)
+    vectors[3] = 0  # a text without a sentence vector
+    vectors[5, 2] = 0
+    for array in (vectors * 1.5, vectors[:0], vectors[:, :0]):
+        mine, reference = _dense_rows(array), sp.csr_matrix(array.astype(np.float64))
+        assert mine.shape == reference.shape and mine.dtype == reference.dtype
+        for part in ("indptr", "indices", "data"):
+            assert np.array_equal(getattr(mine, part), getattr(reference, part))
