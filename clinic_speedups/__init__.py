@@ -28,6 +28,11 @@
   socket, whichever process wakes first accepts) gave all 10 visitors connecting at once to
   one process, leaving the other core idle.
 
+- TensorFlow's optional import of JAX is left out (`leave_out_jax`, before Rasa is imported):
+  0.4-0.7 s of every start, for a TF Lite feature nothing here uses. The same goes for
+  `python -m clinic_speedups train` (`rasa train`, ending the process without Python's
+  teardown; see __main__.py), which installs none of the server's speed-ups.
+
 Rasa's internals are reached only through `clinic_server.rasa_internals`, which checks the
 Rasa version.
 """
