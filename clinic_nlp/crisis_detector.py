@@ -58,6 +58,7 @@ from clinic_nlp.sentence_embeddings import (
     shared_encoder,
 )
 from clinic_nlp.stored import code_fingerprint, load_or_none, save
+from clinic_nlp.term_counts import DEFAULT_FILE as TERM_COUNTS_FILE
 from clinic_nlp.term_counts import kept_term_counts
 from clinic_nlp.text_models import CRISIS, EMERGENCY, NONE, CrisisModel, CrisisScore, segments
 
@@ -146,7 +147,7 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
             "calibration_file": "build/calibration/crisis.joblib",
             # each text's n-gram counts, kept between trainings and shared with the intent
             # classifier (clinic_nlp/term_counts.py; empty: counted afresh each time)
-            "term_counts_file": "build/term-counts.pickle",
+            "term_counts_file": TERM_COUNTS_FILE,
         }
 
     def __init__(

@@ -43,6 +43,7 @@ from clinic.parse_result import RESPONSE_SELECTOR_KEY
 from clinic_nlp import text_models
 from clinic_nlp.sentence_embeddings import sentence_vector_or_zeros
 from clinic_nlp.stored import code_fingerprint, load_or_none, save
+from clinic_nlp.term_counts import DEFAULT_FILE as TERM_COUNTS_FILE
 from clinic_nlp.term_counts import kept_term_counts
 from clinic_nlp.text_models import IntentModel, Ranked, split_answer
 
@@ -99,7 +100,7 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         """
         return {"retrieval_intent": "faq", "C": 0.5, "embedding_weight": 1.5, "set_apart": [],
                 "calibration_file": "build/calibration/intent.joblib",
-                "term_counts_file": "build/term-counts.pickle",
+                "term_counts_file": TERM_COUNTS_FILE,
                 "merged_when_close": [], "close": 0.1}
 
     def __init__(

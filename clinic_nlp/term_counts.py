@@ -30,9 +30,24 @@ from clinic.paths import PROJECT_DIR
 
 logger = logging.getLogger(__name__)
 
+# Where the components keep the counts (their `term_counts_file` setting), relative to the
+# project; both components share it.
+DEFAULT_FILE = "build/term-counts.pickle"
+
 # When the file holds this many times more texts than the largest training that read it in a
 # process, the texts that training did not read are dropped (edited or deleted examples).
 KEEP_UP_TO = 3
+
+
+def _joined(arrays: List[np.ndarray], dtype: Any) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.zeros(0, dtype)
+
+
+def _used(numbers: np.ndarray, terms: int) -> np.ndarray:
+    """The term numbers that occur in `numbers`, in order."""
+    present = np.zeros(terms, dtype=bool)
+    present[numbers] = True
+    return np.flatnonzero(present)
 
 
 class AnalyzerCounts:
@@ -55,11 +70,9 @@ class AnalyzerCounts:
         self.most_read = max(self.most_read, len(documents))
         indptr = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum([len(numbers) for numbers, _ in rows], out=indptr[1:])
-        numbers = np.concatenate([n for n, _ in rows]) if rows else np.zeros(0, np.int32)
-        counts = np.concatenate([c for _, c in rows]) if rows else np.zeros(0, np.intc)
-        present = np.zeros(len(self.terms), dtype=bool)
-        present[numbers] = True
-        used = np.flatnonzero(present)
+        numbers = _joined([n for n, _ in rows], np.int32)
+        counts = _joined([c for _, c in rows], np.intc)
+        used = _used(numbers, len(self.terms))
         if not len(used):
             raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
         terms = [self.terms[number] for number in used]
@@ -96,10 +109,8 @@ class AnalyzerCounts:
         if self.most_read and len(texts) > KEEP_UP_TO * self.most_read:
             texts = [text for text in texts if text in self.read]
         rows = [self.rows[text] for text in texts]
-        numbers = np.concatenate([n for n, _ in rows]) if rows else np.zeros(0, np.int32)
-        present = np.zeros(len(self.terms), dtype=bool)
-        present[numbers] = True
-        used = np.flatnonzero(present)
+        numbers = _joined([n for n, _ in rows], np.int32)
+        used = _used(numbers, len(self.terms))
         renumber = np.empty(len(self.terms), dtype=np.int32)
         renumber[used] = np.arange(len(used), dtype=np.int32)
         return {
@@ -107,7 +118,7 @@ class AnalyzerCounts:
             "texts": texts,
             "lengths": np.array([len(n) for n, _ in rows], dtype=np.int64),
             "numbers": renumber[numbers],
-            "counts": np.concatenate([c for _, c in rows]) if rows else np.zeros(0, np.intc),
+            "counts": _joined([c for _, c in rows], np.intc),
         }
 
     @classmethod

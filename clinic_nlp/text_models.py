@@ -146,7 +146,7 @@ class _Features:
     ) -> sp.csr_matrix:
         """Learn the vocabularies and return the training features (each text read once).
 
-        `term_counts`: texts' n-gram counts kept between trainings (read and added to).
+        `term_counts`: texts' n-gram counts kept between trainings (read, added to, saved).
         """
         tfidf = []
         for vectorizer in (self._chars, self._words):
@@ -159,6 +159,8 @@ class _Features:
                 # The terms left out of the vocabulary, kept only for introspection
                 # (scikit-learn: safe to remove before pickling); most of a saved model's size.
                 del vectorizer.stop_words_
+        if term_counts is not None:
+            term_counts.save()
         self._fast = None
         return sp.hstack([_dense_rows(vectors * self._weight), *tfidf], format="csr")
 
@@ -456,17 +458,6 @@ def _fit(
     return False
 
 
-def _features_kept(
-    features: _Features, texts: Sequence[str], vectors: np.ndarray,
-    term_counts: Optional[TermCountStore],
-) -> sp.csr_matrix:
-    """`features.fit_transform`, then the texts' counts kept for the next training."""
-    matrix = features.fit_transform(texts, vectors, term_counts)
-    if term_counts is not None:
-        term_counts.save()
-    return matrix
-
-
 class IntentModel:
     """Which answer a message needs: `faq/<key>` or an intent name, with probabilities."""
 
@@ -489,7 +480,7 @@ class IntentModel:
         few examples changed (`RECALIBRATE_AFTER`). With `term_counts`, the texts' n-gram
         counts are kept between trainings (the same model, in less time).
         """
-        features = _features_kept(self._features, texts, vectors, term_counts)
+        features = self._features.fit_transform(texts, vectors, term_counts)
         self.calibration_reused = _fit(
             self._model, features, labels, texts, self._settings, calibration_file,
         )
@@ -571,7 +562,7 @@ class CrisisModel:
         ]
         all_texts = [*texts, *extra]
         all_vectors = np.vstack([vectors, embed(extra)]) if extra else vectors
-        features = _features_kept(self._features, all_texts, all_vectors, term_counts)
+        features = self._features.fit_transform(all_texts, all_vectors, term_counts)
         self.calibration_reused = _fit(
             self._model, features, [*labels, *([NONE] * len(extra))], all_texts,
             self._settings, calibration_file,

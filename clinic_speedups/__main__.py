@@ -19,7 +19,8 @@ def main() -> None:
     """Install the speed-ups, then hand the command line to Rasa's own entry point."""
     leave_out_jax()
     if sys.argv[1:2] == ["train"]:
-        train(sys.argv[1:])
+        train(sys.argv[1:])  # ends the process
+        return
     install()
     from clinic_server.rasa_internals import run_rasa_command_line
 
