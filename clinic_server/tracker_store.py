@@ -36,13 +36,17 @@ events are. The retention command deletes the rows with their conversation.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import itertools
 import json
+import tempfile
 import time
 import weakref
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Set
 
 import sqlalchemy as sa
@@ -137,6 +141,26 @@ def current_store() -> Optional[MaskingSQLTrackerStore]:
     return _current() if _current is not None else None
 
 
+@contextmanager
+def _creating_tables(database: str) -> Iterator[None]:
+    """Held while Rasa's `SQLTrackerStore` creates its tables, by one process at a time.
+
+    The Rasa processes of one machine (`make run` starts two) would otherwise race to create
+    the tables of a new database, and the loser logs an ERROR ("Could not create tables")
+    although nothing is lost. The lock is a file in the temporary directory named after the
+    store's settings (hashed: they may hold a password); the second process finds the tables
+    made and creates nothing.
+    """
+    digest = hashlib.sha256(database.encode()).hexdigest()[:16]
+    lock_file = Path(tempfile.gettempdir()) / f"clinic-tracker-tables-{digest}.lock"
+    with open(lock_file, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _found_in(tracker: DialogueStateTracker) -> Set[str]:
     """What the visitor typed in the conversation held in memory (masked once stored)."""
     return sensitive_in_user_events(event.as_dict() for event in tracker.events)
@@ -156,7 +180,9 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         with the session's opening events and the slots' last values; 0 reads the whole session.
         """
         global _current
-        super().__init__(*args, **kwargs)
+        database = {key: kwargs.get(key) for key in ("dialect", "host", "port", "db", "login_db")}
+        with _creating_tables(repr((args[1:5], database))):
+            super().__init__(*args, **kwargs)
         self._tables_ready: Set[str] = set()
         self.recent_turns = int(recent_turns or 0)
         if self.recent_turns < 0:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import multiprocessing
 import sqlite3
 import time
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Any, Iterator, List, Optional
 
 import pytest
 from rasa.core.tracker_store import SQLTrackerStore
@@ -158,3 +160,41 @@ def test_only_the_latest_session_is_read_and_zero_turns_reads_it_whole(
     finally:
         whole.engine.dispose()
         wide.engine.dispose()
+
+
+def _start_store(url: str, ready: Any, logs: Any) -> None:
+    """In a new process: wait for the others, then open the store as a Rasa server does."""
+    handler = _Collect()
+    logging.getLogger("rasa.core.tracker_store").addHandler(handler)
+    ready.wait()
+    MaskingSQLTrackerStore(domain=Domain.from_dict(DOMAIN.as_dict()), event_broker=None, host=url)
+    logs.put(handler.lines)
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: List[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_servers_starting_together_on_a_new_database_log_no_error(tmp_path: Path) -> None:
+    """`make run` starts two Rasa processes: neither may log "Could not create tables".
+
+    They used to race to create the tables of a new database (about one start in fifteen).
+    """
+    context = multiprocessing.get_context("fork")
+    for attempt in range(25):
+        url = f"sqlite:///{tmp_path / f'tracker-{attempt}.db'}"
+        ready, logs = context.Barrier(4), context.Queue()
+        processes = [context.Process(target=_start_store, args=(url, ready, logs))
+                     for _ in range(4)]
+        for process in processes:
+            process.start()
+        lines = [line for _ in processes for line in logs.get(timeout=60)]
+        for process in processes:
+            process.join(timeout=60)
+        assert all(process.exitcode == 0 for process in processes)
+        assert lines == [], f"start {attempt}: {lines}"
