@@ -9,10 +9,11 @@ clinical text mining does (NegEx, Chapman et al. 2001), kept deliberately narrow
   that keep the negation's scope ("not *gonna* hurt myself", "no *thoughts of* hurting
   myself"). "I'm not okay I want to die" and "I don't know if I want to die" stay affirmed:
   "okay" and "know" end the scope.
-- **past**: the phrase's sentence places it in the past ("years ago", "used to", "back in
-  2019", "last year", "as a teen", "hace años"; "back in" only before a time: "my family back
-  in Kerala" is a place, and its crisis phrase is said now) or the message says it is over ("that
-  passed", "I'm stable now", "ya estoy bien"), and nothing in the message brings it back
+- **past**: the phrase's sentence (or clause: in "..., and I have been thinking of ending
+  it" the thought has a clause of its own) places it in the past ("years ago", "used to", "back
+  in 2019", "last year", "as a teen", "hace años"; "back in" only before a time: "my family
+  back in Kerala" is a place, and its crisis phrase is said now) or the message says it is over
+  ("that passed", "I'm stable now", "ya estoy bien"), and nothing in the message brings it back
   ("again", "lately", "tonight", "otra vez"). A recent past ("last week", "last month") stays
   affirmed: a recent attempt is a present risk.
 
@@ -64,7 +65,14 @@ _RESOLVED = re.compile(
     r"ya estoy bien|i'?m (?:doing )?(?:much |a lot |way )?better now|recovered|"
     r"i'?m (?:stable|doing well|in a (?:good|better) place) now|got through it)\b"
 )
-_SENTENCE_END = re.compile(r"[.!?;\n]+|\bbut\b|\bpero\b")
+# Where the sentence of a phrase ends, for the past markers: a full stop, "but", and an "and"
+# opening a new clause with its own subject. "My wife died last year and honestly I have been
+# thinking of ending it" (round 37): "last year" is said of the wife, the thought is now.
+_SENTENCE_END = re.compile(
+    r"[.!?;\n]+|\bbut\b|\bpero\b|\band\s+(?=(?:(?:honestly|now|lately|still|really|just|so|"
+    r"yet|today|tonight|since then)\s+)?(?:i|i[’']?(?:m|ve|d|ll)|he|she|they|he[’']?s|she[’']?s|"
+    r"they[’']?re)\b)"
+)
 
 
 def context_of(doc: Any, start: int, end: int) -> str:

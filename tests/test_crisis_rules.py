@@ -223,6 +223,11 @@ def test_a_patterns_file_that_compiled_is_not_compiled_again(
     # Recovery talk (round 28): the years of using are told as the past.
     ("before i got sober i wanted to die every day. today i'm 2 years clean", "past"),
     ("when i was drinking i wanted to die, now i just want the depression gone", "past"),
+    # A past marker of another clause (round 37): the thought of ending it is told of now.
+    ("my wife died last year and honestly i have been thinking of ending it. do you take "
+     "medicare?", "affirmed"),
+    ("i tried to kill myself last year and that was the worst day", "past"),
+    ("i overdosed years ago and spent a week in the hospital", "past"),
 ])
 def test_a_crisis_phrase_denied_or_in_the_past_is_told_apart(
     matcher: CrisisMatcher, text: str, context: str
