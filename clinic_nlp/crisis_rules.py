@@ -103,6 +103,9 @@ def read_spelling_variants(path: Path = CRISIS_PATTERNS_FILE) -> Dict[str, str]:
 # around filters and type as they feel. Read as the letters they stand for.
 _LOOKALIKES = {"1": "i", "!": "i", "3": "e", "0": "o", "4": "a", "5": "s", "$": "s", "7": "t"}
 _DISGUISED_LETTER = re.compile(r"(?<=[a-z])[1!30457$](?=[a-z])")
+# In a word with such a letter, a look-alike digit at its start or end stands for a letter too
+# ("su1c1d3"; "mp3" and "covid19" have none between letters and stay).
+_DISGUISED_WORD = re.compile(r"(?<![\w$])[013457]*[a-z]+(?:[1!30457$][a-z]+)+[013457]*(?![\w$])")
 _DRAWN_OUT = re.compile(r"([a-z])\1{2,}")
 # A word typed one letter at a time with dots, dashes, stars or underscores between them
 # ("k.m.s", "s-u-i-c-i-d-e", "d*i*e"): at least three letters, so "i.e." and "a.m." stay.
@@ -123,7 +126,9 @@ def character_words(text: str) -> str:
 
 def spelled_out(text: str) -> str:
     """Lowercase `text` with disguised, spaced-out and drawn-out letters written plainly."""
-    plain = _DISGUISED_LETTER.sub(lambda found: _LOOKALIKES[found.group(0)], text)
+    plain = _DISGUISED_WORD.sub(
+        lambda found: "".join(_LOOKALIKES.get(char, char) for char in found.group(0)), text)
+    plain = _DISGUISED_LETTER.sub(lambda found: _LOOKALIKES[found.group(0)], plain)
     plain = _SEPARATED_LETTERS.sub(lambda found: _SEPARATORS.sub("", found.group(0)), plain)
     return _DRAWN_OUT.sub(r"\1", plain)
 
@@ -149,7 +154,14 @@ class CrisisMatch:
 
 
 class CrisisMatcher:
-    """spaCy `Matcher` over lemmas for every phrase of the patterns file."""
+    """Every phrase of the patterns file, matched over lemmas with spaCy.
+
+    Phrases without a gap go to a `PhraseMatcher` (one hash lookup per token, whatever their
+    number); the few with a gap ("*") to a `Matcher`, whose time grows with every pattern it
+    holds: with all 750 phrases in a `Matcher`, reading the training examples took 10 s of a
+    training from scratch (docs/performance.md). Matches are the same either way
+    (tests/test_crisis_rules.py compares them).
+    """
 
     def __init__(
         self,
@@ -157,7 +169,7 @@ class CrisisMatcher:
         phrases: Dict[str, List[str]],
         spellings: Optional[Dict[str, str]] = None,
     ) -> None:
-        from spacy.matcher import Matcher
+        from spacy.matcher import Matcher, PhraseMatcher
 
         self._nlp = nlp
         self._spellings = spellings or {}
@@ -165,13 +177,19 @@ class CrisisMatcher:
         self._spelling_pattern = (
             re.compile(rf"(?<![\w/])({words})(?![\w/])") if self._spellings else None
         )
-        self._matcher = Matcher(nlp.vocab)
+        self._matcher = Matcher(nlp.vocab)  # phrases with a gap
+        self._phrase_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")  # the others
+        # key -> (group, phrase, its place in the file: the order of matches on one span)
         self._phrases: Dict[str, tuple] = {}
         for group, group_phrases in phrases.items():
             for phrase in group_phrases:
                 key = f"{group}::{phrase}"
-                self._matcher.add(key, [self._token_pattern(phrase)])
-                self._phrases[key] = (group, phrase)
+                pattern = self._token_pattern(phrase)
+                if any("OP" in token for token in pattern):
+                    self._matcher.add(key, [pattern])
+                else:
+                    self._phrase_matcher.add(key, [self._nlp(character_words(phrase))])
+                self._phrases[key] = (group, phrase, len(self._phrases))
 
     @classmethod
     def from_file(cls, path: Path, spacy_model: str) -> CrisisMatcher:
@@ -208,9 +226,12 @@ class CrisisMatcher:
     def matches_read(self, read_as: str) -> List[CrisisMatch]:
         """`matches` for a message already read by `read_as`."""
         doc = self._nlp(character_words(read_as))
+        strings = self._nlp.vocab.strings
+        spans = [(self._phrases[strings[match_id]], start, end)
+                 for match_id, start, end in [*self._matcher(doc), *self._phrase_matcher(doc)]]
         found = []
-        for match_id, start, end in sorted(self._matcher(doc), key=lambda m: (m[1], -m[2])):
-            group, phrase = self._phrases[self._nlp.vocab.strings[match_id]]
+        for (group, phrase, _), start, end in sorted(
+                spans, key=lambda span: (span[1], -span[2], span[0][2])):
             found.append(CrisisMatch(group=group, phrase=phrase, matched_text=doc[start:end].text,
                                      context=context_of(doc, start, end)))
         return found

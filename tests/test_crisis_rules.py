@@ -62,7 +62,8 @@ def test_figures_of_speech_do_not_match(matcher: CrisisMatcher, text: str) -> No
 @pytest.mark.parametrize(
     ("typed", "plain"),
     [("gonna k1ll myself", "gonna kill myself"), ("want to d!e", "want to die"),
-     ("su1c1de", "suicide"), ("i wanna dieee", "i wanna die"), ("k.m.s", "kms"),
+     ("su1c1de", "suicide"), ("su1c1d3 thoughts", "suicide thoughts"),
+     ("k1ll mys3lf", "kill myself"), ("i wanna dieee", "i wanna die"), ("k.m.s", "kms"),
      ("gonna k-m-s tonight", "gonna kms tonight"), ("s.u.i.c.i.d.e", "suicide")],
 )
 def test_disguised_and_drawn_out_letters_are_read_plainly(typed: str, plain: str) -> None:
@@ -312,3 +313,31 @@ def test_the_parse_result_says_when_the_training_examples_use_a_phrase_lightly(
     loaded.process([light, earnest])
     assert light.get(PARSE_KEY)["used_lightly"] is True
     assert earnest.get(PARSE_KEY)["used_lightly"] is False
+
+
+def test_matches_are_those_of_one_spacy_matcher_holding_every_phrase(nlp, matcher) -> None:
+    """Phrases without a gap sit in a PhraseMatcher, for speed: it finds what a Matcher did."""
+    from spacy.matcher import Matcher
+
+    from clinic_nlp.crisis_rules import character_words
+    from clinic_nlp.negation import context_of
+    from evaluation import floors
+
+    reference = Matcher(nlp.vocab)
+    for key, (_, phrase, _) in matcher._phrases.items():
+        reference.add(key, [matcher._token_pattern(phrase)])
+    phrases = [phrase for group in read_crisis_phrases().values() for phrase in group]
+    texts = [f"honestly {phrase.replace('*', 'really just')} tonight" for phrase in phrases]
+    texts += [case.text for case in floors.CRISIS_CASES]
+    texts += ["I'm not going to kill myself, is it safe?", "the price is gonna kill me"]
+    matched = 0
+    for text in texts:
+        doc = nlp(character_words(matcher.read_as(text)))
+        expected = {
+            (nlp.vocab.strings[match_id], doc[start:end].text, context_of(doc, start, end))
+            for match_id, start, end in reference(doc)
+        }
+        found = {(m.key, m.matched_text, m.context) for m in matcher.matches(text)}
+        assert found == expected, text
+        matched += bool(found)
+    assert matched >= len(phrases)  # every phrase is found in a text that says it
