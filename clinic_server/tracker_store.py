@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import inspect
 import itertools
 import json
 import tempfile
@@ -161,6 +162,13 @@ def _creating_tables(database: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _database_settings(store: SQLTrackerStore, *args: Any, **kwargs: Any) -> str:
+    """Which database `SQLTrackerStore(*args, **kwargs)` opens, as a string (defaults filled)."""
+    bound = inspect.signature(SQLTrackerStore.__init__).bind(store, *args, **kwargs)
+    bound.apply_defaults()
+    return repr([bound.arguments[name] for name in ("dialect", "host", "port", "db", "login_db")])
+
+
 def _found_in(tracker: DialogueStateTracker) -> Set[str]:
     """What the visitor typed in the conversation held in memory (masked once stored)."""
     return sensitive_in_user_events(event.as_dict() for event in tracker.events)
@@ -180,8 +188,7 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         with the session's opening events and the slots' last values; 0 reads the whole session.
         """
         global _current
-        database = {key: kwargs.get(key) for key in ("dialect", "host", "port", "db", "login_db")}
-        with _creating_tables(repr((args[1:5], database))):
+        with _creating_tables(_database_settings(self, *args, **kwargs)):
             super().__init__(*args, **kwargs)
         self._tables_ready: Set[str] = set()
         self.recent_turns = int(recent_turns or 0)
