@@ -153,6 +153,17 @@ class CrisisMatch:
                 "context": self.context}
 
 
+def _token_pattern(doc: Any) -> List[Dict[str, Any]]:
+    """A `Matcher` pattern for a lemmatized phrase: its lemmas, each gap as optional tokens."""
+    pattern: List[Dict[str, Any]] = []
+    for token in doc:
+        if token.text == GAP:
+            pattern += [{"OP": "?"}] * GAP_LENGTH
+        else:
+            pattern.append({"LEMMA": token.lemma_ or token.text})
+    return pattern
+
+
 class CrisisMatcher:
     """Every phrase of the patterns file, matched over lemmas with spaCy.
 
@@ -184,27 +195,18 @@ class CrisisMatcher:
         for group, group_phrases in phrases.items():
             for phrase in group_phrases:
                 key = f"{group}::{phrase}"
-                pattern = self._token_pattern(phrase)
-                if any("OP" in token for token in pattern):
-                    self._matcher.add(key, [pattern])
+                # Lemmatize the whole phrase, as messages are: "'m" alone is not "'m" in "i'm".
+                doc = self._nlp(character_words(phrase))
+                if any(token.text == GAP for token in doc):
+                    self._matcher.add(key, [_token_pattern(doc)])
                 else:
-                    self._phrase_matcher.add(key, [self._nlp(character_words(phrase))])
+                    self._phrase_matcher.add(key, [doc])
                 self._phrases[key] = (group, phrase, len(self._phrases))
 
     @classmethod
     def from_file(cls, path: Path, spacy_model: str) -> CrisisMatcher:
         """Read and compile a patterns file; raise `CrisisPatternError` if it is unusable."""
         return cls(load_nlp(spacy_model), read_crisis_phrases(path), read_spelling_variants(path))
-
-    def _token_pattern(self, phrase: str) -> List[Dict[str, Any]]:
-        # Lemmatize the whole phrase, as messages are: "'m" alone is not "'m" in "i'm".
-        pattern: List[Dict[str, Any]] = []
-        for token in self._nlp(character_words(phrase)):
-            if token.text == GAP:
-                pattern += [{"OP": "?"}] * GAP_LENGTH
-            else:
-                pattern.append({"LEMMA": token.lemma_ or token.text})
-        return pattern
 
     def read_as(self, text: str) -> str:
         """The message as the phrases are written: lowercase, spelled out, shorthand rewritten.
