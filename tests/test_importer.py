@@ -63,6 +63,26 @@ def test_a_changed_copy_of_an_example_leaves_the_original_as_it_was(
     assert original.features == [] and copied.fingerprint() != original.fingerprint()
 
 
+def test_an_example_changed_and_changed_back_has_rasas_fingerprint_each_time(
+    ours: TrainingDataImporter,
+) -> None:
+    # Rasa sets an FAQ example's response text once per variant of the answer; the
+    # fingerprint an example takes from an earlier one with the same content must be the one
+    # Rasa computes (Rasa's cache keys are made of them).
+    from rasa.shared.nlu.training_data.message import Message
+
+    from clinic_nlp.importer import _ExampleMessage
+
+    example = next(e for e in ours.get_nlu_data("en").training_examples
+                   if isinstance(e, _ExampleMessage) and e.get("response"))
+    copied = copy.deepcopy(example)
+    for text in ("another answer", example.get("response"), "another answer"):
+        copied.set("response", text)
+        assert copied.fingerprint() == Message(data=dict(copied.data)).fingerprint()
+    copied.set("entities", [{"entity": "condition", "value": "ptsd", "start": 0, "end": 4}])
+    assert copied.fingerprint() == Message(data=dict(copied.data)).fingerprint()
+
+
 def test_each_data_file_is_read_once_then_from_the_cache_until_it_changes(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
