@@ -504,9 +504,9 @@ GOOD_REPORT = dict(
 )
 # The dev-set figures of 2026-12-06 that evaluation/floors.py's DEV_SET_FLOORS stand under.
 GOOD_DEV = dict(
-    messages=28530, in_scope_right=0.964, wrong_faq_answers=0.014, off_topic_handled=0.968,
+    messages=28830, in_scope_right=0.963, wrong_faq_answers=0.014, off_topic_handled=0.968,
     crisis_full_reply=0.995, crisis_full_or_check_in=1.0, ordinary_full_crisis=0.004,
-    negatives_full_crisis=0.028,
+    negatives_full_crisis=0.029,
 )
 
 
