@@ -8,10 +8,10 @@ exact words, misspellings, Spanish, which the English sentence model knows littl
 A linear SVM over both, calibrated by cross-validation (`CalibratedClassifierCV`, sigmoid,
 `ensemble=False`: one SVM fitted on every example, its sigmoid fitted on the three folds'
 predictions), gives probabilities that a threshold can be set on, and trains in seconds on 2
-cores (the SVM solved by clinic_nlp/dual_svm.py, which can start from the last training's
-solution) (a logistic regression over the same features scored the same and took ten times
-longer). One SVM rather than the three folds' average: a third of the size and of the time per
-message, and no worse on the dev sets (docs/understanding.md).
+cores (a logistic regression over the same features scored the same and took ten times
+longer). The SVM is solved by clinic_nlp/dual_svm.py, which starts a retraining from the last
+training's solution. One SVM rather than the three folds' average: a third of the size and of
+the time per message, and no worse on the dev sets (docs/understanding.md).
 
 - `IntentModel`: one label per answer: `faq/<key>` for each FAQ topic, else the intent.
 - `CrisisModel`: `none`, `crisis` or `emergency`, scored on the whole message and on each
