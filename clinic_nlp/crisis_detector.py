@@ -43,7 +43,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, META
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from clinic_nlp import dual_svm, text_models
+from clinic_nlp import text_models
 from clinic_nlp.crisis_rules import CRISIS_INTENT, READ_AS_KEY, classifier_crisis_confidence
 from clinic_nlp.crisis_rules import PARSE_KEY as RULE_KEY
 from clinic_nlp.language import OTHER_ENTITY, in_another_script, is_english, is_spanish
@@ -128,8 +128,7 @@ class SemanticCrisisDetector(GraphComponent, IntentClassifier):
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
         """Retrain when the training code changes, not only the data (Rasa's cache)."""
-        return code_fingerprint(
-            __file__, text_models.__file__, dual_svm.__file__, str(dual_svm.SOURCE))
+        return code_fingerprint(__file__, *text_models.TRAINING_SOURCES)
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:

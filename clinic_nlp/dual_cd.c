@@ -66,7 +66,8 @@ int dual_cd_l2svc(int n_rows, int n_cols, const int32_t *indptr, const int32_t *
     }
 
     int active = n_rows;
-    double pg_max_old = HUGE_VAL, pg_min_old = -HUGE_VAL;
+    /* Only the lower bound (alpha >= 0) can shrink: the squared hinge has no upper bound. */
+    double pg_max_old = HUGE_VAL;
     int iter = 0;
     while (iter < max_iter) {
         double pg_max_new = -HUGE_VAL, pg_min_new = HUGE_VAL;
@@ -118,13 +119,10 @@ int dual_cd_l2svc(int n_rows, int n_cols, const int32_t *indptr, const int32_t *
             }
             active = n_rows; /* check every example once more before stopping */
             pg_max_old = HUGE_VAL;
-            pg_min_old = -HUGE_VAL;
             continue;
         }
         pg_max_old = pg_max_new;
-        pg_min_old = pg_min_new;
         if (pg_max_old <= 0) pg_max_old = HUGE_VAL;
-        if (pg_min_old >= 0) pg_min_old = -HUGE_VAL;
     }
     free(qd);
     free(diag);

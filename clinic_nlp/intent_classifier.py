@@ -40,7 +40,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic.parse_result import RESPONSE_SELECTOR_KEY
-from clinic_nlp import dual_svm, text_models
+from clinic_nlp import text_models
 from clinic_nlp.sentence_embeddings import sentence_vector_or_zeros
 from clinic_nlp.stored import code_fingerprint, load_or_none, save
 from clinic_nlp.term_counts import DEFAULT_FILE as TERM_COUNTS_FILE
@@ -78,8 +78,7 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
         """Retrain when the training code changes, not only the data (Rasa's cache)."""
-        return code_fingerprint(
-            __file__, text_models.__file__, dual_svm.__file__, str(dual_svm.SOURCE))
+        return code_fingerprint(__file__, *text_models.TRAINING_SOURCES)
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:

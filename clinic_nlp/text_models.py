@@ -39,10 +39,14 @@ from sklearn.calibration import CalibratedClassifierCV, _CalibratedClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
+from clinic_nlp import dual_svm
 from clinic_nlp.dual_svm import DualLinearSVC, Duals, duals_file, read_duals, write_duals
 from clinic_nlp.term_counts import TermCountStore
 
 Embed = Callable[[Sequence[str]], np.ndarray]
+# The source files a trained classifier depends on besides its component's own
+# (`clinic_nlp.stored.code_fingerprint`).
+TRAINING_SOURCES = (__file__, dual_svm.__file__, str(dual_svm.SOURCE))
 
 
 class _TfidfVectorizer(TfidfVectorizer):
