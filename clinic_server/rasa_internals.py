@@ -57,6 +57,15 @@ contract test per item, checking the private thing still exists with the shape u
    own socket on the port with SO_REUSEPORT and the kernel spreads new connections over them
    (`replace_serve_multiple`, installed by `clinic_speedups`).
 
+12. `AvailableEndpoints.read_endpoints(endpoint_file)`, where `rasa run` and `PUT /model` read
+   the endpoints file, and how `RemoteAction.run` calls the action endpoint it gets from there
+   (`self.action_endpoint.request(json=<the action call>, method="post", ...)`, the reply then
+   validated and rendered): `wrap_action_endpoint` lets `clinic_speedups` replace the action
+   endpoint read by one that runs some actions in process
+   (`clinic_speedups.in_process_actions.InProcessActionEndpoint`, a public `EndpointConfig`
+   subclass overriding its public `request`), which raises Rasa's own rejection
+   (`action_rejection`) where the action server would have answered 400.
+
 On a Rasa upgrade: read the new Rasa source of each item above, run
 `pytest tests/test_rasa_internals.py tests/test_speedups.py tests/test_privacy.py`, adapt what
 changed here (and only here), then set `RASA_VERSION`. Imports no project package, so
@@ -83,7 +92,7 @@ from typing import (
 import rasa
 
 RASA_VERSION = "3.6.21"
-# Items 1 to 6 of the docstring, named in the error an unexpected version raises.
+# The items of the docstring, named in the error an unexpected version raises.
 RECHECK_ON_UPGRADE = (
     "RemoteAction._validate_action_result",
     "rasa.core.tracker_store.create_engine_kwargs",
@@ -96,6 +105,7 @@ RECHECK_ON_UPGRADE = (
     "rasa.core.processor.DaskGraphRunner (_graph_schema, _instantiated_nodes)",
     "rasa.server's PUT /model (load_agent, lock store kept, app.ctx.agent)",
     "sanic.app.serve_multiple (sanic.server.runners)",
+    "AvailableEndpoints.read_endpoints and RemoteAction.run's action_endpoint.request",
 )
 
 
@@ -123,11 +133,12 @@ check_rasa_version(rasa.__version__)
 # Imported after the check: on another Rasa version these imports may fail less clearly.
 import rasa.core.processor as _processor  # noqa: E402
 import rasa.core.tracker_store as _tracker_store  # noqa: E402
-from rasa.core.actions.action import RemoteAction  # noqa: E402
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction  # noqa: E402
 from rasa.core.agent import Agent  # noqa: E402
 from rasa.core.channels.channel import UserMessage  # noqa: E402
 from rasa.core.lock import Ticket, TicketLock  # noqa: E402
 from rasa.core.lock_store import RedisLockStore  # noqa: E402
+from rasa.core.utils import AvailableEndpoints  # noqa: E402
 from rasa.engine.exceptions import GraphRunError  # noqa: E402
 from rasa.engine.runner.dask import DaskGraphRunner  # noqa: E402
 from rasa.shared.constants import DOCS_BASE_URL  # noqa: E402
@@ -135,6 +146,7 @@ from rasa.shared.core.events import Event  # noqa: E402
 from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 from rasa.shared.nlu.constants import INTENT_NAME_KEY  # noqa: E402
 from rasa.shared.utils.common import all_subclasses  # noqa: E402
+from rasa.utils.endpoints import EndpointConfig  # noqa: E402
 
 Restore = Callable[[], None]
 
@@ -507,3 +519,29 @@ def replace_serve_multiple(
         sanic_app.serve_multiple = original
 
     return restore
+
+
+# 12. The action endpoint read from the endpoints file ------------------------------------------
+
+
+def wrap_action_endpoint(
+        wrap: Callable[[Optional[EndpointConfig]], Optional[EndpointConfig]]) -> Restore:
+    """Make `wrap(endpoint)` the action endpoint of every endpoints file read; returns an undo."""
+    original = AvailableEndpoints.__dict__["read_endpoints"]
+
+    def read_endpoints(cls: type, endpoint_file: str) -> AvailableEndpoints:
+        endpoints: AvailableEndpoints = original.__func__(cls, endpoint_file)
+        endpoints.action = wrap(endpoints.action)
+        return endpoints
+
+    AvailableEndpoints.read_endpoints = classmethod(read_endpoints)
+
+    def restore() -> None:
+        AvailableEndpoints.read_endpoints = original
+
+    return restore
+
+
+def action_rejection(action_name: str, message: Optional[str]) -> Exception:
+    """What `RemoteAction.run` raises when the action server refuses an action (its 400)."""
+    return ActionExecutionRejection(action_name, message)

@@ -96,6 +96,7 @@ from clinic.run_state import (
 )
 from clinic.settings import ClinicSettings, SettingsError, load_settings
 from clinic.wording import LANGUAGE_SLOT, wording
+from clinic_server.gc_freeze import ServedModelFreezer
 from clinic_server.rasa_internals import (
     TURN_ERROR_LOGGERS,
     channel_agent,
@@ -617,10 +618,12 @@ async def follow_model(app: Any, follower: ModelFollower) -> None:
     """For as long as the server runs: serve the model the machine's processes last loaded.
 
     Every `follower.POLL_SECONDS`: a model `PUT /model` loaded in this process is made the
-    machine's; a newer one loaded in another process is loaded here too. A problem is logged
-    (without message text) and retried at the next poll.
+    machine's; a newer one loaded in another process is loaded here too. Each model served is
+    then kept out of the garbage collector's full collections (`ServedModelFreezer`). A problem
+    is logged (without message text) and retried at the next poll.
     """
     failed: Optional[int] = None  # the generation last warned about
+    freezer = ServedModelFreezer()
     while True:
         await asyncio.sleep(follower.POLL_SECONDS)
         try:
@@ -629,7 +632,9 @@ async def follow_model(app: Any, follower: ModelFollower) -> None:
             if wanted is not None:
                 logger.info("model: loading generation %d (%s)", wanted.number,
                             wanted.model_path)
-                follower.loaded(wanted, await load_model_as_put_model(app, wanted.model_path))
+                agent = await load_model_as_put_model(app, wanted.model_path)
+                follower.loaded(wanted, agent)
+            freezer.check(agent)  # the model served now, out of full garbage collections
         except Exception as error:  # the database or a model file: try again next time
             if failed != follower.generation:
                 logger.warning("model: cannot follow the machine's model yet (%s: %s)",

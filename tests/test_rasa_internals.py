@@ -407,3 +407,43 @@ def test_sanic_starts_several_workers_with_the_module_level_serve_multiple() -> 
         assert step in original, step
     assert _parameters(runners.serve)[:3] == ["host", "port", "app"]
     assert "reuse_port" in _parameters(runners.serve)
+
+
+# ------------------------------------- 12. the action endpoint read from the endpoints file
+
+
+def test_the_action_endpoint_is_read_in_read_endpoints_and_called_through_request(
+    tmp_path: Path,
+) -> None:
+    import rasa.cli.run as cli_run
+    from rasa.core.utils import AvailableEndpoints, read_endpoints_from_path
+    from rasa.utils.endpoints import EndpointConfig
+
+    # rasa run and PUT /model read the endpoints file through AvailableEndpoints.read_endpoints.
+    assert "AvailableEndpoints.read_endpoints(" in inspect.getsource(cli_run)
+    assert "AvailableEndpoints.read_endpoints(" in inspect.getsource(read_endpoints_from_path)
+    # RemoteAction.run sends the action call to its endpoint's public request, then checks and
+    # renders the reply as it comes back.
+    run = inspect.getsource(RemoteAction.run)
+    assert "json_body = self._action_call_format(tracker, domain)" in run
+    assert "await self.action_endpoint.request(" in run
+    assert "json=modified_json if modified_json else json_body" in run
+    assert 'method="post"' in run and "self._validate_action_result(response)" in run
+    assert _parameters(EndpointConfig.request)[:5] == [
+        "self", "method", "subpath", "content_type", "compress"]
+    endpoints_file = tmp_path / "endpoints.yml"
+    endpoints_file.write_text("action_endpoint:\n  url: http://127.0.0.1:1/webhook\n")
+    seen: List[Any] = []
+
+    def wrap(endpoint: Any) -> Any:
+        seen.append(endpoint)
+        return "wrapped"
+
+    restore = rasa_internals.wrap_action_endpoint(wrap)
+    try:
+        assert read_endpoints_from_path(str(endpoints_file)).action == "wrapped"
+        assert seen[0].url == "http://127.0.0.1:1/webhook"
+    finally:
+        restore()
+    assert AvailableEndpoints.read_endpoints(str(endpoints_file)).action.url == (
+        "http://127.0.0.1:1/webhook")
