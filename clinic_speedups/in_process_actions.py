@@ -76,7 +76,7 @@ class InProcessActionEndpoint(EndpointConfig):
         names = kwargs.pop(RUN_IN_PROCESS_KEY, None)
         if not names:
             return endpoint
-        if isinstance(names, str) or not all(isinstance(name, str) for name in names):
+        if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
             raise InProcessActionsError(
                 f"endpoints.yml, action_endpoint, {RUN_IN_PROCESS_KEY}: expected a list of "
                 f"action names, e.g. [action_faq_follow_up], got {names!r}."

@@ -105,6 +105,7 @@ def test_the_endpoint_keeps_its_url_and_rasas_own_switches() -> None:
 @pytest.mark.parametrize("names, says", [
     (["action_faq_follow_up", "action_make_coffee"], "no action named action_make_coffee"),
     ("action_faq_follow_up", "expected a list of action names"),
+    (3, "expected a list of action names"),
 ])
 def test_a_wrong_list_is_a_clear_error_at_start_up(names: Any, says: str) -> None:
     with pytest.raises(InProcessActionsError, match=says):
